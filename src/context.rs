@@ -1,0 +1,116 @@
+//! The thread-local "current loop" and "current task".
+//
+// Maintainer notes.
+//
+// Two thread-locals, both touched only by the thread they belong to:
+//
+// * `LOOP` holds the loop this thread is running, set by `enter` (a guard restores the previous
+//   value on drop, so entering is re-entrant for the same loop). Spawning, timers and the
+//   delayed calls find their loop here. Outside any loop it is `None`, and those APIs panic
+//   with `#[track_caller]` and a message that names the fix.
+// * `TASK` describes the task whose future is being polled right now: its registry key, its
+//   loop, and whether cancellation was requested. `scheduler::run_task` sets it around every
+//   `Runnable::run` and restores the previous value afterwards. The task wrapper reads it to
+//   learn that it must stop, and to deregister itself when its future is dropped.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crate::scheduler::Local;
+
+thread_local! {
+    static LOOP: RefCell<Option<Rc<Local>>> = const { RefCell::new(None) };
+    static TASK: Cell<TaskCtx> = const { Cell::new(TaskCtx::NONE) };
+    static CANCEL_MSG: Cell<Option<Box<str>>> = const { Cell::new(None) };
+}
+
+/// What the running task may learn about itself while it is polled.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TaskCtx {
+    /// The task's key in its loop's registry, or `UNREGISTERED`.
+    pub(crate) key: u32,
+    /// The id of the loop that runs the task (0: none).
+    pub(crate) loop_id: u64,
+    /// Cancellation was requested: the wrapper drops the future instead of polling it.
+    pub(crate) cancel: bool,
+}
+
+pub(crate) const UNREGISTERED: u32 = u32::MAX;
+
+impl TaskCtx {
+    pub(crate) const NONE: TaskCtx = TaskCtx {
+        key: UNREGISTERED,
+        loop_id: 0,
+        cancel: false,
+    };
+}
+
+/// Restores the previously entered loop when dropped.
+pub(crate) struct EnterGuard {
+    prev: Option<Rc<Local>>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        // The value replaced here is dropped after the borrow ends, so a `Local` whose last
+        // reference this was can run its own teardown with `LOOP` free.
+        let replaced = LOOP.with(|l| std::mem::replace(&mut *l.borrow_mut(), prev));
+        drop(replaced);
+    }
+}
+
+/// Makes `local` the current loop of this thread until the guard drops.
+pub(crate) fn enter(local: Rc<Local>) -> EnterGuard {
+    let prev = LOOP.with(|l| l.borrow_mut().replace(local));
+    EnterGuard { prev }
+}
+
+/// Runs `f` with the current loop, if there is one.
+pub(crate) fn try_with_loop<R>(f: impl FnOnce(&Rc<Local>) -> R) -> Option<R> {
+    LOOP.try_with(|l| l.borrow().as_ref().map(f)).ok().flatten()
+}
+
+/// The current loop, or a panic that tells the caller what to do.
+#[track_caller]
+pub(crate) fn current_loop() -> Rc<Local> {
+    match try_with_loop(Rc::clone) {
+        Some(local) => local,
+        None => panic!("{}", crate::host::NO_LOOP),
+    }
+}
+
+/// Runs `f` with the current loop if its id is `loop_id`.
+pub(crate) fn with_loop_id<R>(loop_id: u64, f: impl FnOnce(&Local) -> R) -> Option<R> {
+    LOOP.try_with(|l| match &*l.borrow() {
+        Some(local) if local.shared.id == loop_id => Some(f(local)),
+        _ => None,
+    })
+    .ok()
+    .flatten()
+}
+
+pub(crate) fn task() -> TaskCtx {
+    TASK.with(Cell::get)
+}
+
+/// Sets the running task for the duration of a poll; returns the previous one.
+pub(crate) fn set_task(ctx: TaskCtx, cancel_msg: Option<Box<str>>) -> TaskCtx {
+    CANCEL_MSG.with(|m| m.set(cancel_msg));
+    TASK.with(|t| t.replace(ctx))
+}
+
+pub(crate) fn restore_task(prev: TaskCtx) {
+    CANCEL_MSG.with(|m| m.set(None));
+    TASK.with(|t| t.set(prev));
+}
+
+/// Takes the cancellation request of the running task, if any: `Some(message)`.
+pub(crate) fn take_cancel() -> Option<Option<Box<str>>> {
+    let ctx = task();
+    if !ctx.cancel {
+        return None;
+    }
+    TASK.with(|t| t.set(TaskCtx { cancel: false, ..ctx }));
+    Some(CANCEL_MSG.with(Cell::take))
+}

@@ -1,0 +1,104 @@
+//! tulipa is asyncio ("Tulip") for Rust, with one API on two targets: native Unix (on mio)
+//! and the browser (`wasm32-unknown-unknown`, on the page's own event loop).
+//!
+//! A program written against tulipa's tasks, timers and delayed calls compiles and behaves the
+//! same on both targets. What cannot exist in a browser (blocking on a future, OS threads)
+//! is absent there, never a runtime panic.
+//!
+//! # A first program
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let total = tulipa::run(async {
+//!     let worker = tulipa::spawn(async {
+//!         tulipa::sleep(Duration::from_millis(5)).await;
+//!         20
+//!     });
+//!     let forever = tulipa::spawn(tulipa::sleep(Duration::MAX));
+//!     forever.cancel();
+//!     assert!(forever.await.unwrap_err().is_cancelled());
+//!     worker.await.unwrap() + 22
+//! });
+//! assert_eq!(total, 42);
+//! ```
+//!
+//! # Map of the crate
+//!
+//! | asyncio | tulipa |
+//! |---|---|
+//! | `asyncio.run(main())` | [`run`] (native) |
+//! | `loop.create_task`, `asyncio.create_task` | [`spawn`], [`spawn_local`], [`task::Builder`] |
+//! | `Task.cancel(msg)` | [`JoinHandle::cancel`], [`JoinHandle::cancel_with`] |
+//! | `asyncio.current_task()`, `asyncio.all_tasks()` | [`task::current`], [`task::all_tasks`] |
+//! | `asyncio.sleep(0)` | [`yield_now`] |
+//! | `asyncio.sleep(s)` | [`sleep`], [`sleep_until`] |
+//! | `asyncio.timeout`, `asyncio.wait_for` | [`time::timeout`], [`time::timeout_at`] |
+//! | `loop.call_soon/call_later/call_at` | [`call_soon`], [`call_later`], [`call_at`] |
+//! | `loop.call_soon_threadsafe` | [`Handle::call_soon_threadsafe`] |
+//! | `asyncio.to_thread`, `loop.run_in_executor` | [`spawn_blocking`], [`to_thread`] |
+//! | a custom event loop policy | [`host::Host`] and [`host::EventLoop`] |
+//!
+//! # Targets
+//!
+//! The backend is chosen when the crate is compiled: `targets/native` (mio: epoll/kqueue) on
+//! Unix, `targets/web` (microtasks, a `MessageChannel` macrotask and `setTimeout`) on
+//! `wasm32-unknown-unknown`. [`sim`] is a deterministic virtual-time host available on both.
+//!
+//! | API | native | web |
+//! |---|---|---|
+//! | tasks, timers, delayed calls, virtual time | yes | yes |
+//! | [`spawn_blocking`] / [`to_thread`] | a thread pool | a later macrotask on the page's thread |
+//! | [`run`], [`Runtime`], `block_on` | yes | absent: the page's loop cannot be blocked |
+//! | `web::spawn_promise`, `web::PromiseFuture` | absent | yes |
+//!
+//! # Cargo features
+//!
+//! tulipa has no cargo features yet.
+#![deny(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+cfg_if::cfg_if! {
+    if #[cfg(all(target_arch = "wasm32", target_os = "unknown"))] {
+        #[path = "../targets/web/mod.rs"]
+        mod sys;
+    } else if #[cfg(unix)] {
+        #[path = "../targets/native/mod.rs"]
+        mod sys;
+    } else {
+        compile_error!(
+            "tulipa supports native Unix targets (Linux, macOS, the BSDs; through mio) and \
+             wasm32-unknown-unknown (the browser). Build for one of those, for example \
+             `cargo build --target wasm32-unknown-unknown` for the browser."
+        );
+    }
+}
+
+#[path = "../targets/sim/mod.rs"]
+pub mod sim;
+
+mod blocking;
+mod calls;
+mod context;
+pub mod host;
+mod scheduler;
+pub mod task;
+pub mod time;
+
+pub use blocking::{spawn_blocking, to_thread};
+pub use calls::{call_at, call_later, call_soon, CallHandle};
+pub use host::Handle;
+pub use task::{spawn, spawn_local, yield_now, JoinError, JoinHandle};
+pub use time::{sleep, sleep_until, Instant};
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use sys::{run, Builder, Runtime};
+
+/// Browser entry points: start a root future, await a JS `Promise`, turn a task into one.
+///
+/// Only on `wasm32-unknown-unknown`.
+#[cfg(target_arch = "wasm32")]
+pub mod web {
+    pub use crate::sys::{spawn_promise, PromiseFuture};
+}

@@ -1,0 +1,233 @@
+//! How a task can fail to produce its value.
+
+use std::any::Any;
+use std::fmt;
+use std::panic::Location;
+use std::sync::Mutex;
+
+use crate::context;
+use crate::scheduler::lock;
+
+/// Why awaiting a [`crate::JoinHandle`] gave no value.
+///
+/// ```
+/// tulipa::run(async {
+///     let t = tulipa::spawn(tulipa::sleep(std::time::Duration::MAX));
+///     t.cancel_with("shutting down");
+///     match t.await {
+///         Err(tulipa::JoinError::Cancelled(c)) => assert_eq!(c.message(), Some("shutting down")),
+///         other => panic!("unexpected {other:?}"),
+///     }
+/// });
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// The task was cancelled: through its handle, by dropping the handle's owner's scope, or
+    /// because its loop was dropped while the task was still pending.
+    Cancelled(Cancelled),
+    /// The task's future panicked. The loop and every other task carry on (natively).
+    Panicked(Panicked),
+}
+
+impl JoinError {
+    pub(crate) fn cancelled(message: Option<Box<str>>) -> JoinError {
+        JoinError::Cancelled(Cancelled { message })
+    }
+
+    pub(crate) fn panicked(payload: Box<dyn Any + Send>) -> JoinError {
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "Box<dyn Any>".to_owned()
+        };
+        let ctx = context::task();
+        let (task, location) = context::with_loop_id(ctx.loop_id, |local| {
+            local.tasks.borrow().get(ctx.key as usize).map(|e| {
+                let name = e.name.as_deref().map_or_else(|| super::default_name(e.id), str::to_owned);
+                (name, Some(e.location))
+            })
+        })
+        .flatten()
+        .unwrap_or_else(|| ("<unknown task>".to_owned(), None));
+        JoinError::Panicked(Panicked {
+            message,
+            task,
+            location,
+            payload: Mutex::new(Some(payload)),
+        })
+    }
+
+    /// Whether the task was cancelled.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(std::future::pending::<()>());
+    ///     t.cancel();
+    ///     assert!(t.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, JoinError::Cancelled(_))
+    }
+
+    /// Whether the task panicked.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(async { panic!("boom") });
+    ///     assert!(t.await.unwrap_err().is_panic());
+    /// });
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        matches!(self, JoinError::Panicked(_))
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::Cancelled(c) => c.fmt(f),
+            JoinError::Panicked(p) => p.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+/// A task ended by cancellation, with the message given to
+/// [`crate::JoinHandle::cancel_with`], if any.
+///
+/// ```
+/// tulipa::run(async {
+///     let t = tulipa::spawn(std::future::pending::<()>());
+///     t.cancel();
+///     let tulipa::JoinError::Cancelled(c) = t.await.unwrap_err() else { unreachable!() };
+///     assert_eq!(c.message(), None);
+/// });
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cancelled {
+    message: Option<Box<str>>,
+}
+
+impl Cancelled {
+    /// The cancellation message, if one was given.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(std::future::pending::<()>());
+    ///     t.cancel_with("bye");
+    ///     let tulipa::JoinError::Cancelled(c) = t.await.unwrap_err() else { unreachable!() };
+    ///     assert_eq!(c.message(), Some("bye"));
+    /// });
+    /// ```
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+}
+
+impl fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.message {
+            Some(m) => write!(f, "task was cancelled: {m}"),
+            None => f.write_str("task was cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+/// A task ended by a panic: the panic's message, the task's name and where it was spawned.
+///
+/// ```
+/// tulipa::run(async {
+///     let t = tulipa::task::Builder::new().name("parser").spawn(async { panic!("bad byte") });
+///     let tulipa::JoinError::Panicked(p) = t.await.unwrap_err() else { unreachable!() };
+///     assert_eq!(p.message(), "bad byte");
+///     assert_eq!(p.task_name(), "parser");
+/// });
+/// ```
+#[derive(Debug)]
+pub struct Panicked {
+    message: String,
+    task: String,
+    location: Option<&'static Location<'static>>,
+    // A Mutex makes the error `Sync` although the payload is only `Send`.
+    payload: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+impl Panicked {
+    /// The panic message (the payload if it was a string).
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(async { panic!("at {}", 3) });
+    ///     let tulipa::JoinError::Panicked(p) = t.await.unwrap_err() else { unreachable!() };
+    ///     assert_eq!(p.message(), "at 3");
+    /// });
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The name of the task that panicked.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(async { panic!() });
+    ///     let tulipa::JoinError::Panicked(p) = t.await.unwrap_err() else { unreachable!() };
+    ///     assert!(p.task_name().starts_with("Task-"));
+    /// });
+    /// ```
+    pub fn task_name(&self) -> &str {
+        &self.task
+    }
+
+    /// Where the task that panicked was spawned.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(async { panic!() });
+    ///     let tulipa::JoinError::Panicked(p) = t.await.unwrap_err() else { unreachable!() };
+    ///     assert!(p.spawned_at().is_some());
+    /// });
+    /// ```
+    pub fn spawned_at(&self) -> Option<&'static Location<'static>> {
+        self.location
+    }
+
+    /// Takes the panic payload, to re-raise it with `std::panic::resume_unwind`.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(async { std::panic::panic_any(7_u32) });
+    ///     let tulipa::JoinError::Panicked(p) = t.await.unwrap_err() else { unreachable!() };
+    ///     assert_eq!(p.into_payload().downcast_ref::<u32>(), Some(&7));
+    /// });
+    /// ```
+    pub fn into_payload(self) -> Box<dyn Any + Send> {
+        self.payload
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(|| Box::new(self.message.clone()))
+    }
+
+    pub(crate) fn take_payload(&self) -> Option<Box<dyn Any + Send>> {
+        lock(&self.payload).take()
+    }
+}
+
+impl fmt::Display for Panicked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task '{}'", self.task)?;
+        if let Some(l) = self.location {
+            write!(f, " (spawned at {l})")?;
+        }
+        write!(f, " panicked: {}", self.message)
+    }
+}
+
+impl std::error::Error for Panicked {}

@@ -1,0 +1,142 @@
+//! The handle to a spawned task.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::{JoinError, TaskId};
+use crate::scheduler::TaskMeta;
+
+type Inner<T> = async_task::Task<Result<T, JoinError>, TaskMeta>;
+
+/// An owned handle to a spawned task: await it for the task's outcome, cancel it, or detach.
+///
+/// Awaiting gives `Ok(value)`, or a [`JoinError`] that tells cancellation from a panic.
+/// **Dropping the handle cancels the task**; see [`JoinHandle::detach`].
+///
+/// ```
+/// tulipa::run(async {
+///     let t = tulipa::spawn(async { "hi" });
+///     assert!(!t.is_finished());
+///     assert_eq!(t.await.unwrap(), "hi");
+/// });
+/// ```
+#[must_use = "dropping a JoinHandle cancels its task; call .detach() to let it run"]
+pub struct JoinHandle<T> {
+    task: Option<Inner<T>>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(task: Inner<T>) -> JoinHandle<T> {
+        JoinHandle { task: Some(task) }
+    }
+
+    fn inner(&self) -> &Inner<T> {
+        self.task.as_ref().expect("JoinHandle used after completion")
+    }
+
+    /// The task's id.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(async {});
+    ///     println!("spawned task {}", t.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> TaskId {
+        self.inner().metadata().id
+    }
+
+    /// Requests cancellation (asyncio's `Task.cancel()`); returns false if the task had
+    /// already finished. The task's future is dropped the next time the loop reaches it, and
+    /// awaiting the handle then gives [`JoinError::Cancelled`]. Works from any thread.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(std::future::pending::<()>());
+    ///     assert!(t.cancel());
+    ///     assert!(t.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn cancel(&self) -> bool {
+        self.request_cancel(None)
+    }
+
+    /// Like [`cancel`](Self::cancel), with a message that [`super::Cancelled::message`]
+    /// reports.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(std::future::pending::<()>());
+    ///     t.cancel_with("deadline passed");
+    ///     assert_eq!(t.await.unwrap_err().to_string(), "task was cancelled: deadline passed");
+    /// });
+    /// ```
+    pub fn cancel_with(&self, message: impl Into<String>) -> bool {
+        self.request_cancel(Some(message.into().into_boxed_str()))
+    }
+
+    fn request_cancel(&self, msg: Option<Box<str>>) -> bool {
+        let task = self.inner();
+        if task.is_finished() {
+            return false;
+        }
+        task.metadata().cancel(msg);
+        true
+    }
+
+    /// Whether the task has finished (completed, failed or been cancelled).
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(async {});
+    ///     tulipa::yield_now().await;
+    ///     assert!(t.is_finished());
+    /// });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.task.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Lets the task run to completion without a handle; its output is dropped.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let (tx, rx) = std::sync::mpsc::channel();
+    ///     tulipa::spawn(async move { tx.send(5).unwrap() }).detach();
+    ///     tulipa::yield_now().await;
+    ///     assert_eq!(rx.try_recv(), Ok(5));
+    /// });
+    /// ```
+    pub fn detach(mut self) {
+        if let Some(task) = self.task.take() {
+            task.detach();
+        }
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let task = self.task.as_mut().expect("JoinHandle polled after completion");
+        match Pin::new(task).poll(cx) {
+            Poll::Ready(out) => {
+                self.task = None;
+                Poll::Ready(out)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("JoinHandle");
+        if let Some(t) = &self.task {
+            d.field("id", &t.metadata().id).field("finished", &t.is_finished());
+        }
+        d.finish()
+    }
+}

@@ -1,0 +1,495 @@
+//! Tasks: spawning, join handles, cancellation, the current task and the list of all tasks.
+//!
+//! # When a spawned task first runs
+//!
+//! A task is never polled inside the call that spawns it. [`spawn`] and [`spawn_local`] put
+//! the new task at the back of the loop's run queue; a loop turn polls only the tasks that
+//! were queued when it began, so a task spawned while the loop runs is first polled in a
+//! *later* turn than the spawner's current poll, after every task that was already queued,
+//! and tasks spawned one after another first run in the order they were spawned. A task
+//! spawned from another thread ([`crate::Handle::spawn`]) joins the queue when the loop next
+//! drains its inbox, at the start of a turn.
+//!
+//! # Dropping a `JoinHandle` cancels the task
+//!
+//! Structured code must not leak work silently, so dropping a [`JoinHandle`] cancels its task
+//! (its future is dropped on the loop without being polled again). Call
+//! [`JoinHandle::detach`] to let a task run to completion on its own; detached tasks still
+//! appear in [`all_tasks`] and are cancelled when their loop is dropped.
+
+mod error;
+mod handle;
+
+use std::fmt;
+use std::future::Future;
+use std::num::NonZeroU64;
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+pub use error::{Cancelled, JoinError, Panicked};
+pub use handle::JoinHandle;
+
+use crate::context::{self, UNREGISTERED};
+use crate::scheduler::{self, Remote, TaskInit, TaskMeta};
+
+/// A task's id: unique among all tasks of the process, never reused.
+///
+/// ```
+/// tulipa::run(async {
+///     let a = tulipa::spawn(async {});
+///     let b = tulipa::spawn(async {});
+///     assert_ne!(a.id(), b.id());
+/// });
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct TaskId(NonZeroU64);
+
+impl TaskId {
+    pub(crate) fn next() -> TaskId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        TaskId(NonZeroU64::new(n).expect("task id counter wrapped"))
+    }
+
+    /// The id as a number.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     assert!(tulipa::spawn(async {}).id().as_u64() > 0);
+    /// });
+    /// ```
+    pub fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where a live task stands, as [`all_tasks`] and [`current`] report it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum TaskState {
+    /// Spawned, not yet polled.
+    Pending,
+    /// Being polled right now (it is the current task).
+    Running,
+    /// Polled at least once, waiting to be woken.
+    Waiting,
+    /// Cancellation was requested; the task ends the next time the loop reaches it.
+    Cancelling,
+}
+
+/// A snapshot of a live task: id, name, state and where it was spawned.
+///
+/// ```
+/// tulipa::run(async {
+///     let me = tulipa::task::current().expect("inside a task");
+///     assert_eq!(me.state(), tulipa::task::TaskState::Running);
+///     assert!(me.location().file().ends_with(".rs"));
+/// });
+/// ```
+#[derive(Clone, Debug)]
+pub struct TaskInfo {
+    id: TaskId,
+    name: String,
+    state: TaskState,
+    location: &'static Location<'static>,
+}
+
+impl TaskInfo {
+    /// The task's id.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(async {});
+    ///     assert!(tulipa::task::all_tasks().iter().any(|i| i.id() == t.id()));
+    /// });
+    /// ```
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// The task's name: the one given to [`Builder::name`], else `Task-<id>` as in asyncio.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::task::Builder::new().name("fetcher").spawn(async {});
+    ///     let info = tulipa::task::all_tasks().into_iter().find(|i| i.id() == t.id()).unwrap();
+    ///     assert_eq!(info.name(), "fetcher");
+    /// });
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The task's state when the snapshot was taken.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::spawn(async {});
+    ///     let info = tulipa::task::all_tasks().into_iter().find(|i| i.id() == t.id()).unwrap();
+    ///     assert_eq!(info.state(), tulipa::task::TaskState::Pending);
+    /// });
+    /// ```
+    pub fn state(&self) -> TaskState {
+        self.state
+    }
+
+    /// The source location of the `spawn` call.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let line = line!() + 1;
+    ///     let t = tulipa::spawn(async {});
+    ///     let info = tulipa::task::all_tasks().into_iter().find(|i| i.id() == t.id()).unwrap();
+    ///     assert_eq!(info.location().line(), line);
+    /// });
+    /// ```
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+}
+
+impl fmt::Display for TaskInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (id {}, {:?}, spawned at {})",
+            self.name, self.id, self.state, self.location
+        )
+    }
+}
+
+pub(crate) fn default_name(id: TaskId) -> String {
+    format!("Task-{id}")
+}
+
+/// The task being polled on this thread, or `None` outside a task (asyncio's `current_task`).
+///
+/// ```
+/// assert!(tulipa::task::current().is_none());
+/// tulipa::run(async {
+///     let t = tulipa::task::Builder::new()
+///         .name("worker")
+///         .spawn(async { tulipa::task::current().unwrap().name().to_owned() });
+///     assert_eq!(t.await.unwrap(), "worker");
+/// });
+/// ```
+pub fn current() -> Option<TaskInfo> {
+    let ctx = context::task();
+    if ctx.key == UNREGISTERED {
+        return None;
+    }
+    context::with_loop_id(ctx.loop_id, |local| {
+        let tasks = local.tasks.borrow();
+        tasks.get(ctx.key as usize).map(|e| TaskInfo {
+            id: e.id,
+            name: e.name.as_deref().map_or_else(|| default_name(e.id), str::to_owned),
+            state: crate::task::TaskState::Running,
+            location: e.location,
+        })
+    })
+    .flatten()
+}
+
+/// Every live task of the current loop, in no particular order (asyncio's `all_tasks`).
+///
+/// A task spawned from another thread appears once the loop has taken it from its inbox (at
+/// the start of the next turn). Returns an empty list outside a loop.
+///
+/// ```
+/// tulipa::run(async {
+///     let t = tulipa::task::Builder::new().name("sleeper")
+///         .spawn(tulipa::sleep(std::time::Duration::from_secs(60)));
+///     tulipa::yield_now().await;
+///     let all = tulipa::task::all_tasks();
+///     let info = all.iter().find(|i| i.id() == t.id()).unwrap();
+///     assert_eq!(info.name(), "sleeper");
+///     assert_eq!(info.state(), tulipa::task::TaskState::Waiting);
+/// });
+/// ```
+pub fn all_tasks() -> Vec<TaskInfo> {
+    context::try_with_loop(|local| {
+        let tasks = local.tasks.borrow();
+        tasks
+            .iter()
+            .map(|(key, e)| TaskInfo {
+                id: e.id,
+                name: e.name.as_deref().map_or_else(|| default_name(e.id), str::to_owned),
+                state: local.task_state(e, key),
+                location: e.location,
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Spawns a `Send` future as a new task on the current loop and returns its handle.
+///
+/// The task first runs in a later loop turn (see the [module docs](self)). Dropping the
+/// handle cancels the task; [`JoinHandle::detach`] lets it run on.
+///
+/// # Panics
+///
+/// Outside a running loop (use [`crate::run`], [`crate::Runtime::block_on`], or
+/// [`crate::Handle::spawn`] from other threads).
+///
+/// ```
+/// tulipa::run(async {
+///     let handle = tulipa::spawn(async { 6 * 7 });
+///     assert_eq!(handle.await.unwrap(), 42);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Builder::new().spawn(future)
+}
+
+/// Spawns a future that need not be `Send` on the current loop's thread.
+///
+/// Same ordering and drop semantics as [`spawn`].
+///
+/// # Panics
+///
+/// Outside a running loop.
+///
+/// ```
+/// use std::rc::Rc;
+/// tulipa::run(async {
+///     let shared = Rc::new(5);
+///     let task = tulipa::spawn_local({
+///         let shared = Rc::clone(&shared);
+///         async move { *shared + 1 }
+///     });
+///     assert_eq!(task.await.unwrap(), 6);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    Builder::new().spawn_local(future)
+}
+
+/// Names a task before spawning it.
+///
+/// ```
+/// tulipa::run(async {
+///     let t = tulipa::task::Builder::new().name("ticker").spawn(async {
+///         tulipa::task::current().unwrap().name().to_owned()
+///     });
+///     assert_eq!(t.await.unwrap(), "ticker");
+/// });
+/// ```
+#[derive(Debug, Default)]
+#[must_use = "a Builder does nothing until you call spawn"]
+pub struct Builder {
+    name: Option<Box<str>>,
+}
+
+impl Builder {
+    /// A builder with no name set.
+    ///
+    /// ```
+    /// let _b = tulipa::task::Builder::new();
+    /// ```
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Sets the task's name (shown by [`all_tasks`], [`current`] and panic reports).
+    ///
+    /// ```
+    /// let _b = tulipa::task::Builder::new().name("db-writer");
+    /// ```
+    pub fn name(mut self, name: impl Into<String>) -> Builder {
+        self.name = Some(name.into().into_boxed_str());
+        self
+    }
+
+    /// Spawns a `Send` future on the current loop; see [`spawn`].
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::task::Builder::new().name("x").spawn(async { 1 });
+    ///     assert_eq!(t.await.unwrap(), 1);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let location = Location::caller();
+        let local = context::current_loop();
+        let meta = TaskMeta::new(Arc::clone(&local.shared), false);
+        let (runnable, task) = async_task::Builder::new()
+            .metadata(meta)
+            .spawn(|_| wrap(future), scheduler::schedule);
+        local.register_and_queue(runnable, self.init(location));
+        JoinHandle::new(task)
+    }
+
+    /// Spawns a future that need not be `Send` on the current loop; see [`spawn_local`].
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::task::Builder::new().name("ui").spawn_local(async { "done" });
+    ///     assert_eq!(t.await.unwrap(), "done");
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let location = Location::caller();
+        let local = context::current_loop();
+        let meta = TaskMeta::new(Arc::clone(&local.shared), true);
+        let (runnable, task) = async_task::Builder::new()
+            .metadata(meta)
+            .spawn_local(|_| wrap(future), scheduler::schedule);
+        local.register_and_queue(runnable, self.init(location));
+        JoinHandle::new(task)
+    }
+
+    /// Spawns a `Send` future onto the loop behind `handle`, from any thread.
+    ///
+    /// ```
+    /// let rt = tulipa::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let from_thread = std::thread::spawn(move || {
+    ///     tulipa::task::Builder::new().name("remote").spawn_on(&handle, async { 7 })
+    /// }).join().unwrap();
+    /// assert_eq!(rt.block_on(from_thread).unwrap(), 7);
+    /// ```
+    #[track_caller]
+    pub fn spawn_on<F>(self, handle: &crate::Handle, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let location = Location::caller();
+        let shared = handle.shared();
+        let meta = TaskMeta::new(Arc::clone(shared), false);
+        let (runnable, task) = async_task::Builder::new()
+            .metadata(meta)
+            .spawn(|_| wrap(future), scheduler::schedule);
+        // On the loop's own thread the task is registered at once; elsewhere it travels
+        // through the inbox and is registered when the loop drains it.
+        let mut slot = Some((runnable, self.init(location)));
+        context::with_loop_id(shared.id, |local| {
+            if let Some((runnable, init)) = slot.take() {
+                local.register_and_queue(runnable, init);
+            }
+        });
+        if let Some((runnable, init)) = slot {
+            shared.push(Remote::Spawn(runnable, init));
+        }
+        JoinHandle::new(task)
+    }
+
+    fn init(self, location: &'static Location<'static>) -> TaskInit {
+        TaskInit {
+            location,
+            name: self.name,
+        }
+    }
+}
+
+/// Wraps a task's future: cancellation, panic capture, registry bookkeeping.
+fn wrap<F: Future>(future: F) -> impl Future<Output = Result<F::Output, JoinError>> {
+    async move {
+        // Declared first so it drops last: the entry leaves the registry after the future
+        // itself was dropped, whether it completed, was cancelled or was dropped by the loop.
+        let _registration = Registration;
+        let mut future = std::pin::pin!(future);
+        let mut started = false;
+        std::future::poll_fn(move |cx| poll_task(future.as_mut(), &mut started, cx)).await
+    }
+}
+
+fn poll_task<F: Future>(
+    future: Pin<&mut F>,
+    started: &mut bool,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, JoinError>> {
+    if let Some(msg) = context::take_cancel() {
+        return Poll::Ready(Err(JoinError::cancelled(msg)));
+    }
+    if !*started {
+        *started = true;
+        let ctx = context::task();
+        context::with_loop_id(ctx.loop_id, |l| l.mark_started(ctx.key));
+    }
+    match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(payload) => Poll::Ready(Err(JoinError::panicked(payload))),
+    }
+}
+
+/// Removes the running task from its loop's registry when the task's future is dropped.
+struct Registration;
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let ctx = context::task();
+        if ctx.key != UNREGISTERED {
+            context::with_loop_id(ctx.loop_id, |l| l.deregister(ctx.key));
+        }
+    }
+}
+
+/// Yields once to the loop: the task goes to the back of the run queue (asyncio's
+/// `sleep(0)`).
+///
+/// # Cancel safety
+///
+/// Cancel safe: it holds nothing.
+///
+/// ```
+/// tulipa::run(async {
+///     let other = tulipa::spawn(async { 1 });
+///     tulipa::yield_now().await;
+///     assert!(other.is_finished());
+/// });
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future returned by [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,19 @@
+//! The native backend: a mio `Poll` parks the loop's thread between turns; a thread pool runs
+//! blocking work.
+
+mod pool;
+mod runtime;
+
+use std::sync::OnceLock;
+
+use crate::time::Instant;
+
+pub use runtime::{run, Builder, Runtime};
+pub(crate) use pool::spawn_blocking;
+
+/// Nanoseconds since the first time the process asked tulipa for the time.
+pub(crate) fn now() -> Instant {
+    static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
+    let origin = *ORIGIN.get_or_init(std::time::Instant::now);
+    Instant::from_nanos(u64::try_from(origin.elapsed().as_nanos()).unwrap_or(u64::MAX))
+}

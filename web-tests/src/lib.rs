@@ -1,0 +1,1 @@
+//! Browser test suite for tulipa; the tests live in `tests/`.
