@@ -132,10 +132,7 @@ impl fmt::Debug for CallHandle {
 /// ```
 #[track_caller]
 pub fn call_soon<F: FnOnce() + 'static>(callback: F) -> CallHandle {
-    CallHandle::new(
-        Builder::new().spawn_local(async move { callback() }),
-        None,
-    )
+    CallHandle::new(Builder::new().spawn_local(async move { callback() }), None)
 }
 
 /// Runs `callback` on the current loop once `delay` has passed (asyncio's `call_later`).

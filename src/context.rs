@@ -67,8 +67,20 @@ pub(crate) fn enter(local: Rc<Local>) -> EnterGuard {
 }
 
 /// Runs `f` with the current loop, if there is one.
+///
+/// A thread with no loop entered gets the backend's ambient loop, if it has one (the
+/// browser's page-wide loop, created on first use and current from then on).
 pub(crate) fn try_with_loop<R>(f: impl FnOnce(&Rc<Local>) -> R) -> Option<R> {
-    LOOP.try_with(|l| l.borrow().as_ref().map(f)).ok().flatten()
+    LOOP.try_with(|l| {
+        if l.borrow().is_none() {
+            if let Some(ambient) = crate::sys::ambient_loop() {
+                *l.borrow_mut() = Some(ambient);
+            }
+        }
+        l.borrow().as_ref().map(f)
+    })
+    .ok()
+    .flatten()
 }
 
 /// The current loop, or a panic that tells the caller what to do.
@@ -111,6 +123,11 @@ pub(crate) fn take_cancel() -> Option<Option<Box<str>>> {
     if !ctx.cancel {
         return None;
     }
-    TASK.with(|t| t.set(TaskCtx { cancel: false, ..ctx }));
+    TASK.with(|t| {
+        t.set(TaskCtx {
+            cancel: false,
+            ..ctx
+        })
+    });
     Some(CANCEL_MSG.with(Cell::take))
 }

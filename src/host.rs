@@ -252,6 +252,12 @@ impl EventLoop {
     pub fn polls(&self) -> u64 {
         self.local.polls.get()
     }
+
+    /// The loop core, for backends that keep the loop in a thread-local (the web).
+    #[allow(dead_code)]
+    pub(crate) fn local(&self) -> &Rc<Local> {
+        &self.local
+    }
 }
 
 impl Drop for EventLoop {
@@ -391,6 +397,8 @@ impl Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").field("loop", &self.shared.id).finish()
+        f.debug_struct("Handle")
+            .field("loop", &self.shared.id)
+            .finish()
     }
 }

@@ -168,20 +168,6 @@ impl Shared {
     pub(crate) fn is_closed(&self) -> bool {
         lock(&self.inbox).closed
     }
-
-    /// The `Shared` of tasks that belong to no loop (blocking-pool work): no loop ever has
-    /// its id, so cancelling such a task only sets its flag, which the pool reads.
-    pub(crate) fn detached() -> Arc<Shared> {
-        struct NoHost;
-        impl Host for NoHost {
-            fn now(&self) -> Instant {
-                crate::sys::now()
-            }
-            fn wake(&self) {}
-        }
-        static DETACHED: std::sync::OnceLock<Arc<Shared>> = std::sync::OnceLock::new();
-        Arc::clone(DETACHED.get_or_init(|| Shared::new(Arc::new(NoHost))))
-    }
 }
 
 fn dispose_closed(item: Remote) {
@@ -257,6 +243,9 @@ pub(crate) struct Local {
     timer_seq: Cell<u64>,
     clock: Clock,
     closing: Cell<bool>,
+    /// Set when the loop can no longer run tasks (a panic aborted a turn on a target without
+    /// unwinding): the message every later spawn or turn reports.
+    poisoned: RefCell<Option<String>>,
     /// Tasks polled since the loop was created (a cheap progress counter for hosts and tests).
     pub(crate) polls: Cell<u64>,
 }
@@ -276,11 +265,33 @@ impl Local {
                 armed: Cell::new(false),
             },
             closing: Cell::new(false),
+            poisoned: RefCell::new(None),
             polls: Cell::new(0),
         })
     }
 
     // ---- tasks -------------------------------------------------------------------------
+
+    /// Stops the loop for good: later turns do nothing, later spawns panic with `message`.
+    /// Used by backends on which a panic cannot unwind (the web).
+    #[allow(dead_code)]
+    pub(crate) fn poison(&self, message: String) {
+        self.poisoned.borrow_mut().get_or_insert(message);
+    }
+
+    /// Panics with the poisoning message if the loop was poisoned.
+    #[track_caller]
+    pub(crate) fn check_poisoned(&self) {
+        if let Ok(p) = self.poisoned.try_borrow() {
+            if let Some(msg) = &*p {
+                panic!("{msg}");
+            }
+        }
+    }
+
+    pub(crate) fn poisoned(&self) -> Option<String> {
+        self.poisoned.try_borrow().ok().and_then(|p| p.clone())
+    }
 
     /// Registers a task created on this thread and queues its first run.
     pub(crate) fn register_and_queue(&self, task: Task, init: TaskInit) {
@@ -341,6 +352,9 @@ impl Local {
 
     /// One loop iteration; see [`crate::host::EventLoop::turn`].
     pub(crate) fn turn(&self, budget: usize) -> Turn {
+        if self.poisoned().is_some() {
+            return Turn::Idle(None);
+        }
         self.drain_inbox();
         self.fire_due_timers();
         let ready = self.queue.borrow().len().min(budget);
@@ -393,7 +407,9 @@ impl Local {
             Some(v) => Instant::from_nanos(v),
             None => {
                 let host = self.shared.host.now().as_nanos() as i128;
-                Instant::from_nanos((host + self.clock.offset.get()).clamp(0, u64::MAX as i128) as u64)
+                Instant::from_nanos(
+                    (host + self.clock.offset.get()).clamp(0, u64::MAX as i128) as u64
+                )
             }
         }
     }
@@ -471,7 +487,11 @@ impl Local {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.timers.borrow().keys().next().map(|k| Instant::from_nanos(k.0))
+        self.timers
+            .borrow()
+            .keys()
+            .next()
+            .map(|k| Instant::from_nanos(k.0))
     }
 
     pub(crate) fn fire_due_timers(&self) {

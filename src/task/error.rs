@@ -6,7 +6,6 @@ use std::panic::Location;
 use std::sync::Mutex;
 
 use crate::context;
-use crate::scheduler::lock;
 
 /// Why awaiting a [`crate::JoinHandle`] gave no value.
 ///
@@ -46,7 +45,10 @@ impl JoinError {
         let ctx = context::task();
         let (task, location) = context::with_loop_id(ctx.loop_id, |local| {
             local.tasks.borrow().get(ctx.key as usize).map(|e| {
-                let name = e.name.as_deref().map_or_else(|| super::default_name(e.id), str::to_owned);
+                let name = e
+                    .name
+                    .as_deref()
+                    .map_or_else(|| super::default_name(e.id), str::to_owned);
                 (name, Some(e.location))
             })
         })
@@ -56,7 +58,7 @@ impl JoinError {
             message,
             task,
             location,
-            payload: Mutex::new(Some(payload)),
+            payload: Mutex::new(payload),
         })
     }
 
@@ -156,7 +158,7 @@ pub struct Panicked {
     task: String,
     location: Option<&'static Location<'static>>,
     // A Mutex makes the error `Sync` although the payload is only `Send`.
-    payload: Mutex<Option<Box<dyn Any + Send>>>,
+    payload: Mutex<Box<dyn Any + Send>>,
 }
 
 impl Panicked {
@@ -209,14 +211,7 @@ impl Panicked {
     /// });
     /// ```
     pub fn into_payload(self) -> Box<dyn Any + Send> {
-        self.payload
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .unwrap_or_else(|| Box::new(self.message.clone()))
-    }
-
-    pub(crate) fn take_payload(&self) -> Option<Box<dyn Any + Send>> {
-        lock(&self.payload).take()
+        self.payload.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -33,7 +33,9 @@ impl<T> JoinHandle<T> {
     }
 
     fn inner(&self) -> &Inner<T> {
-        self.task.as_ref().expect("JoinHandle used after completion")
+        self.task
+            .as_ref()
+            .expect("JoinHandle used after completion")
     }
 
     /// The task's id.
@@ -120,7 +122,10 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let task = self.task.as_mut().expect("JoinHandle polled after completion");
+        let task = self
+            .task
+            .as_mut()
+            .expect("JoinHandle polled after completion");
         match Pin::new(task).poll(cx) {
             Poll::Ready(out) => {
                 self.task = None;
@@ -135,7 +140,8 @@ impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("JoinHandle");
         if let Some(t) = &self.task {
-            d.field("id", &t.metadata().id).field("finished", &t.is_finished());
+            d.field("id", &t.metadata().id)
+                .field("finished", &t.is_finished());
         }
         d.finish()
     }

@@ -171,6 +171,27 @@ pub(crate) fn default_name(id: TaskId) -> String {
     format!("Task-{id}")
 }
 
+/// Used by backends on which a panic cannot unwind (the web).
+#[allow(dead_code)]
+/// "'name' (spawned at file:line)" for the running task, without panicking: for panic
+/// reports, which may run while the registry is borrowed.
+pub(crate) fn describe_current() -> Option<String> {
+    let ctx = context::task();
+    if ctx.key == UNREGISTERED {
+        return None;
+    }
+    context::with_loop_id(ctx.loop_id, |local| {
+        let tasks = local.tasks.try_borrow().ok()?;
+        let e = tasks.get(ctx.key as usize)?;
+        let name = e
+            .name
+            .as_deref()
+            .map_or_else(|| default_name(e.id), str::to_owned);
+        Some(format!("'{name}' (spawned at {})", e.location))
+    })
+    .flatten()
+}
+
 /// The task being polled on this thread, or `None` outside a task (asyncio's `current_task`).
 ///
 /// ```
@@ -191,7 +212,10 @@ pub fn current() -> Option<TaskInfo> {
         let tasks = local.tasks.borrow();
         tasks.get(ctx.key as usize).map(|e| TaskInfo {
             id: e.id,
-            name: e.name.as_deref().map_or_else(|| default_name(e.id), str::to_owned),
+            name: e
+                .name
+                .as_deref()
+                .map_or_else(|| default_name(e.id), str::to_owned),
             state: crate::task::TaskState::Running,
             location: e.location,
         })
@@ -222,7 +246,10 @@ pub fn all_tasks() -> Vec<TaskInfo> {
             .iter()
             .map(|(key, e)| TaskInfo {
                 id: e.id,
-                name: e.name.as_deref().map_or_else(|| default_name(e.id), str::to_owned),
+                name: e
+                    .name
+                    .as_deref()
+                    .map_or_else(|| default_name(e.id), str::to_owned),
                 state: local.task_state(e, key),
                 location: e.location,
             })
@@ -336,6 +363,7 @@ impl Builder {
     {
         let location = Location::caller();
         let local = context::current_loop();
+        local.check_poisoned();
         let meta = TaskMeta::new(Arc::clone(&local.shared), false);
         let (runnable, task) = async_task::Builder::new()
             .metadata(meta)
@@ -360,6 +388,7 @@ impl Builder {
     {
         let location = Location::caller();
         let local = context::current_loop();
+        local.check_poisoned();
         let meta = TaskMeta::new(Arc::clone(&local.shared), true);
         let (runnable, task) = async_task::Builder::new()
             .metadata(meta)
@@ -413,15 +442,13 @@ impl Builder {
 }
 
 /// Wraps a task's future: cancellation, panic capture, registry bookkeeping.
-fn wrap<F: Future>(future: F) -> impl Future<Output = Result<F::Output, JoinError>> {
-    async move {
-        // Declared first so it drops last: the entry leaves the registry after the future
-        // itself was dropped, whether it completed, was cancelled or was dropped by the loop.
-        let _registration = Registration;
-        let mut future = std::pin::pin!(future);
-        let mut started = false;
-        std::future::poll_fn(move |cx| poll_task(future.as_mut(), &mut started, cx)).await
-    }
+async fn wrap<F: Future>(future: F) -> Result<F::Output, JoinError> {
+    // Declared first so it drops last: the entry leaves the registry after the future itself
+    // was dropped, whether it completed, was cancelled or was dropped by the loop.
+    let _registration = Registration;
+    let mut future = std::pin::pin!(future);
+    let mut started = false;
+    std::future::poll_fn(move |cx| poll_task(future.as_mut(), &mut started, cx)).await
 }
 
 fn poll_task<F: Future>(

@@ -65,7 +65,10 @@ pub fn interval(period: Duration) -> Interval {
 /// ```
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(!period.is_zero(), "tulipa::time::interval: the period must be non-zero");
+    assert!(
+        !period.is_zero(),
+        "tulipa::time::interval: the period must be non-zero"
+    );
     Interval {
         sleep: sleep_until(start),
         period,
@@ -122,7 +125,8 @@ impl Interval {
                     let behind = (now - scheduled).as_nanos();
                     let period = self.period.as_nanos().max(1);
                     let periods = behind / period + 1;
-                    let ahead = Duration::from_nanos(u64::try_from(periods * period).unwrap_or(u64::MAX));
+                    let ahead =
+                        Duration::from_nanos(u64::try_from(periods * period).unwrap_or(u64::MAX));
                     scheduled + ahead
                 }
             };

@@ -10,7 +10,9 @@ use crate::context;
 
 /// Waits until `duration` has passed on the loop's clock (asyncio's `sleep`).
 ///
-/// The deadline is taken when `sleep` is called. Durations too large to represent (such as
+/// The deadline is taken when `sleep` is called, on the current loop's clock; a `Sleep`
+/// created outside any loop takes its deadline when it is first polled, on the clock of the
+/// loop that polls it. Durations too large to represent (such as
 /// `Duration::MAX`) mean "never": the sleep stays pending and registers no timer.
 ///
 /// # Cancel safety
@@ -30,7 +32,14 @@ use crate::context;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(Instant::now() + duration)
+    match context::try_with_loop(|l| l.now()) {
+        Some(now) => sleep_until(now + duration),
+        None => Sleep {
+            deadline: Instant::FAR_FUTURE,
+            delay: Some(duration),
+            timer: None,
+        },
+    }
 }
 
 /// Waits until `deadline` on the loop's clock.
@@ -50,6 +59,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
+        delay: None,
         timer: None,
     }
 }
@@ -60,6 +70,8 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     deadline: Instant,
+    /// Set when created outside a loop: the deadline is this long after the first poll.
+    delay: Option<Duration>,
     /// `(loop id, timer key)` while registered with a loop.
     timer: Option<(u64, (u64, u64))>,
 }
@@ -72,7 +84,10 @@ impl Sleep {
     /// assert_eq!(s.deadline(), tulipa::Instant::from_nanos(5));
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        match self.delay {
+            Some(d) => Instant::now() + d,
+            None => self.deadline,
+        }
     }
 
     /// Whether the deadline has passed on the current clock.
@@ -81,7 +96,7 @@ impl Sleep {
     /// assert!(tulipa::sleep_until(tulipa::Instant::from_nanos(0)).is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        Instant::now() >= self.deadline()
     }
 
     /// Moves the deadline (earlier or later); a sleep that already ended starts again.
@@ -96,6 +111,7 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.unregister();
+        self.delay = None;
         self.deadline = deadline;
     }
 
@@ -113,6 +129,9 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let local = context::current_loop();
+        if let Some(delay) = self.delay.take() {
+            self.deadline = local.now() + delay;
+        }
         if local.now() >= self.deadline {
             self.unregister();
             return Poll::Ready(());

@@ -8,8 +8,13 @@ use std::sync::OnceLock;
 
 use crate::time::Instant;
 
-pub use runtime::{run, Builder, Runtime};
 pub(crate) use pool::spawn_blocking;
+pub use runtime::{run, Builder, Runtime};
+
+/// Native threads have no ambient loop: a loop is current only inside `block_on` or `run`.
+pub(crate) fn ambient_loop() -> Option<std::rc::Rc<crate::scheduler::Local>> {
+    None
+}
 
 /// Nanoseconds since the first time the process asked tulipa for the time.
 pub(crate) fn now() -> Instant {

@@ -141,13 +141,27 @@ fn current_pool() -> Arc<Pool> {
         .unwrap_or_else(Pool::global)
 }
 
+/// The `Shared` of pool jobs, which belong to no loop: no loop ever has its id, so
+/// cancelling a job only sets its flag, which `run_task` reads before the job starts.
+fn detached() -> Arc<Shared> {
+    struct NoHost;
+    impl crate::host::Host for NoHost {
+        fn now(&self) -> crate::time::Instant {
+            super::now()
+        }
+        fn wake(&self) {}
+    }
+    static DETACHED: OnceLock<Arc<Shared>> = OnceLock::new();
+    Arc::clone(DETACHED.get_or_init(|| Shared::new(Arc::new(NoHost))))
+}
+
 pub(crate) fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
     let pool = current_pool();
-    let meta = TaskMeta::new(Shared::detached(), false);
+    let meta = TaskMeta::new(detached(), false);
     let job = async move {
         if let Some(msg) = context::take_cancel() {
             return Err(JoinError::cancelled(msg));

@@ -48,10 +48,7 @@ where
     let main = rt.spawn_local(future);
     match rt.block_on(main) {
         Ok(v) => v,
-        Err(JoinError::Panicked(p)) => match p.take_payload() {
-            Some(payload) => std::panic::resume_unwind(payload),
-            None => panic!("{p}"),
-        },
+        Err(JoinError::Panicked(p)) => std::panic::resume_unwind(p.into_payload()),
         Err(e) => panic!("tulipa::run: the main task ended without a value: {e}"),
     }
 }
@@ -104,7 +101,7 @@ impl Builder {
     ///
     /// ```
     /// let rt = tulipa::Builder::new().max_blocking_threads(2).build().unwrap();
-    /// assert_eq!(rt.block_on(tulipa::spawn_blocking(|| 3)).unwrap(), 3);
+    /// assert_eq!(rt.block_on(async { tulipa::spawn_blocking(|| 3).await }).unwrap(), 3);
     /// ```
     pub fn max_blocking_threads(mut self, max: usize) -> Builder {
         let keep = self.blocking.map_or(pool::KEEP_ALIVE, |b| b.1);
@@ -270,7 +267,11 @@ impl Runtime {
         let mut events = self.events.borrow_mut();
         if let Err(e) = poll.poll(&mut events, timeout) {
             // EINTR: a signal arrived; the next turn simply runs a little early.
-            debug_assert_eq!(e.kind(), io::ErrorKind::Interrupted, "epoll_wait failed: {e}");
+            debug_assert_eq!(
+                e.kind(),
+                io::ErrorKind::Interrupted,
+                "epoll_wait failed: {e}"
+            );
         }
         // Rule: clear the flag before the turn that follows, so a wake after this point
         // writes the eventfd again and the next park returns at once.
@@ -326,7 +327,7 @@ impl Runtime {
     /// ```
     /// let rt = tulipa::Builder::new().max_blocking_threads(1).build().unwrap();
     /// assert_eq!(rt.blocking_threads(), 0);
-    /// rt.block_on(tulipa::spawn_blocking(|| ())).unwrap();
+    /// rt.block_on(async { tulipa::spawn_blocking(|| ()).await }).unwrap();
     /// assert_eq!(rt.blocking_threads(), 1);
     /// ```
     pub fn blocking_threads(&self) -> usize {

@@ -71,7 +71,9 @@ impl SimHost {
         let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
         let _ = self
             .now
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| Some(n.saturating_add(by)));
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                Some(n.saturating_add(by))
+            });
     }
 
     /// Sets the clock to `t` if that is later than now (the clock never goes back).
@@ -137,7 +139,10 @@ impl fmt::Display for SimError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SimError::Stalled { at, tasks } => {
-                write!(f, "stalled at {at:?}: every task waits and no timer is pending")?;
+                write!(
+                    f,
+                    "stalled at {at:?}: every task waits and no timer is pending"
+                )?;
                 for t in tasks {
                     write!(f, "\n  {t}")?;
                 }
@@ -300,7 +305,9 @@ impl Sim {
 
 impl fmt::Debug for Sim {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sim").field("now", &self.now()).finish_non_exhaustive()
+        f.debug_struct("Sim")
+            .field("now", &self.now())
+            .finish_non_exhaustive()
     }
 }
 
