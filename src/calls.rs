@@ -35,7 +35,8 @@ impl CallHandle {
         }
     }
 
-    /// Cancels the call if it has not run yet; returns whether it was still pending.
+    /// Cancels the call if it has not run yet; returns whether this call cancelled it (false
+    /// if it already ran or was cancelled before).
     ///
     /// ```
     /// tulipa::run(async {
@@ -46,6 +47,9 @@ impl CallHandle {
     /// });
     /// ```
     pub fn cancel(&self) -> bool {
+        if self.cancelled() {
+            return false;
+        }
         let pending = self.task.as_ref().is_some_and(JoinHandle::cancel);
         if pending {
             self.cancelled.store(true, Ordering::Relaxed);

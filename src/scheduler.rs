@@ -192,7 +192,7 @@ pub(crate) fn schedule(task: Task) {
     let mut slot = Some(task);
     context::with_loop_id(loop_id, |local| {
         if let Some(task) = slot.take() {
-            local.queue.borrow_mut().push_back(task);
+            local.enqueue(task);
         }
     });
     if let Some(task) = slot {
@@ -243,6 +243,8 @@ pub(crate) struct Local {
     timer_seq: Cell<u64>,
     clock: Clock,
     closing: Cell<bool>,
+    /// A turn is running: tasks queued now are seen when it ends, so no host wake is needed.
+    in_turn: Cell<bool>,
     /// Set when the loop can no longer run tasks (a panic aborted a turn on a target without
     /// unwinding): the message every later spawn or turn reports.
     poisoned: RefCell<Option<String>>,
@@ -265,6 +267,7 @@ impl Local {
                 armed: Cell::new(false),
             },
             closing: Cell::new(false),
+            in_turn: Cell::new(false),
             poisoned: RefCell::new(None),
             polls: Cell::new(0),
         })
@@ -296,7 +299,16 @@ impl Local {
     /// Registers a task created on this thread and queues its first run.
     pub(crate) fn register_and_queue(&self, task: Task, init: TaskInit) {
         self.register(&task, init);
+        self.enqueue(task);
+    }
+
+    /// Queues a task on this (the loop's) thread. Outside a turn (a spawn from `block_on`'s
+    /// future, a JS callback waking a task) the host must learn that work is ready.
+    pub(crate) fn enqueue(&self, task: Task) {
         self.queue.borrow_mut().push_back(task);
+        if !self.in_turn.get() {
+            self.shared.host.wake();
+        }
     }
 
     fn register(&self, task: &Task, init: TaskInit) {
@@ -355,6 +367,13 @@ impl Local {
         if self.poisoned().is_some() {
             return Turn::Idle(None);
         }
+        let was_in_turn = self.in_turn.replace(true);
+        let turn = self.turn_inner(budget);
+        self.in_turn.set(was_in_turn);
+        turn
+    }
+
+    fn turn_inner(&self, budget: usize) -> Turn {
         self.drain_inbox();
         self.fire_due_timers();
         let ready = self.queue.borrow().len().min(budget);

@@ -1,0 +1,66 @@
+//! The portable test bodies, run natively. The same files run in headless Chrome through
+//! `web-tests/tests/portable.rs`; each harness defines `portable_test!` and `sim_test!` for
+//! its target before including them.
+//!
+//! * `portable_test!` bodies run as a task on the target's real loop (`tulipa::run`
+//!   natively, the page's loop in the browser), watched by a 30-second real-time watchdog
+//!   (not the loop's clock, which a test may pause), so a lost wakeup fails instead of
+//!   hanging.
+//! * `sim_test!` bodies run on the deterministic virtual-time host (`tulipa::sim::Sim`); a
+//!   deadlock fails the test with the list of stuck tasks.
+
+use std::future::Future;
+use std::time::Duration;
+
+macro_rules! portable_test {
+    ($(#[$meta:meta])* async fn $name:ident() $body:block) => {
+        $(#[$meta])*
+        #[test]
+        fn $name() {
+            crate::run_portable(async move $body);
+        }
+    };
+}
+
+macro_rules! sim_test {
+    ($(#[$meta:meta])* async fn $name:ident() $body:block) => {
+        $(#[$meta])*
+        #[test]
+        fn $name() {
+            crate::run_sim(async move $body);
+        }
+    };
+}
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn run_portable<F: Future<Output = ()> + 'static>(body: F) {
+    let name = std::thread::current().name().unwrap_or("?").to_owned();
+    let (done, watched) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watched.recv_timeout(LIMIT) {
+            eprintln!("test {name} still running after {LIMIT:?}: a wakeup was lost or it hangs");
+            std::process::exit(101);
+        }
+    });
+    tulipa::run(body);
+    let _ = done.send(());
+}
+
+fn run_sim<F: Future<Output = ()>>(body: F) {
+    if let Err(e) = tulipa::sim::Sim::new()
+        .turn_limit(50_000_000)
+        .block_on(body)
+    {
+        panic!("simulation failed: {e}");
+    }
+}
+
+#[path = "portable/calls.rs"]
+mod calls;
+#[path = "portable/sim.rs"]
+mod sim;
+#[path = "portable/tasks.rs"]
+mod tasks;
+#[path = "portable/time.rs"]
+mod time;

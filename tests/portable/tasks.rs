@@ -1,0 +1,269 @@
+//! Tasks: spawning, ordering, cancellation, names, listing. Portable (native and browser).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tulipa::task::{self, TaskState};
+use tulipa::JoinError;
+
+/// Sets its flag when dropped: shows that a task's future was dropped.
+struct DropFlag(Arc<AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+portable_test! {
+    async fn task_spawn_returns_value() {
+        let t = tulipa::spawn(async { 21 * 2 });
+        assert_eq!(t.await.unwrap(), 42);
+    }
+}
+
+portable_test! {
+    async fn task_spawn_local_runs_non_send_future() {
+        let shared = Rc::new(RefCell::new(Vec::new()));
+        let s = Rc::clone(&shared);
+        let t = tulipa::spawn_local(async move {
+            s.borrow_mut().push("ran");
+            Rc::strong_count(&s)
+        });
+        assert_eq!(t.await.unwrap(), 2);
+        assert_eq!(*shared.borrow(), ["ran"]);
+    }
+}
+
+portable_test! {
+    async fn task_first_runs_after_spawner_yields_in_spawn_order() {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let mut handles = Vec::new();
+        for i in 0..5 {
+            let log = Rc::clone(&log);
+            handles.push(tulipa::spawn_local(async move { log.borrow_mut().push(i) }));
+        }
+        // Never inline: nothing has run before the spawner yields.
+        assert!(log.borrow().is_empty());
+        tulipa::yield_now().await;
+        assert_eq!(*log.borrow(), [0, 1, 2, 3, 4]);
+        for h in handles {
+            h.await.unwrap();
+        }
+    }
+}
+
+portable_test! {
+    async fn task_spawned_by_a_task_runs_after_already_queued_tasks() {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l = Rc::clone(&log);
+        let parent = tulipa::spawn_local(async move {
+            l.borrow_mut().push("parent");
+            let l2 = Rc::clone(&l);
+            let child = tulipa::spawn_local(async move { l2.borrow_mut().push("child") });
+            l.borrow_mut().push("parent-after-spawn");
+            child.await.unwrap();
+        });
+        let l = Rc::clone(&log);
+        let sibling = tulipa::spawn_local(async move { l.borrow_mut().push("sibling") });
+        parent.await.unwrap();
+        sibling.await.unwrap();
+        assert_eq!(*log.borrow(), ["parent", "parent-after-spawn", "sibling", "child"]);
+    }
+}
+
+portable_test! {
+    async fn task_yield_now_interleaves_round_robin() {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let mut hs = Vec::new();
+        for name in ["a", "b"] {
+            let log = Rc::clone(&log);
+            hs.push(tulipa::spawn_local(async move {
+                for i in 0..3 {
+                    log.borrow_mut().push(format!("{name}{i}"));
+                    tulipa::yield_now().await;
+                }
+            }));
+        }
+        for h in hs {
+            h.await.unwrap();
+        }
+        assert_eq!(*log.borrow(), ["a0", "b0", "a1", "b1", "a2", "b2"]);
+    }
+}
+
+portable_test! {
+    async fn task_cancel_reports_cancelled_with_message_and_drops_future() {
+        let dropped = Arc::new(AtomicBool::new(false));
+        let flag = DropFlag(dropped.clone());
+        let t = tulipa::spawn(async move {
+            let _flag = flag;
+            std::future::pending::<()>().await;
+        });
+        tulipa::yield_now().await; // let it start and park
+        assert!(t.cancel_with("stop now"));
+        match t.await {
+            Err(JoinError::Cancelled(c)) => assert_eq!(c.message(), Some("stop now")),
+            other => panic!("expected Cancelled, got {other:?}"),
+        }
+        assert!(dropped.load(Ordering::SeqCst));
+    }
+}
+
+portable_test! {
+    async fn task_cancel_before_first_poll_never_runs_body() {
+        let ran = Arc::new(AtomicBool::new(false));
+        let r = ran.clone();
+        let t = tulipa::spawn(async move { r.store(true, Ordering::SeqCst) });
+        assert!(t.cancel());
+        let err = t.await.unwrap_err();
+        assert!(err.is_cancelled());
+        assert!(!err.is_panic());
+        assert!(!ran.load(Ordering::SeqCst));
+    }
+}
+
+portable_test! {
+    async fn task_cancel_after_finish_returns_false_and_keeps_value() {
+        let t = tulipa::spawn(async { 5 });
+        tulipa::yield_now().await;
+        assert!(t.is_finished());
+        assert!(!t.cancel());
+        assert_eq!(t.await.unwrap(), 5);
+    }
+}
+
+portable_test! {
+    async fn task_cancel_while_already_woken_wins() {
+        let t = tulipa::spawn(async {
+            loop {
+                tulipa::yield_now().await;
+            }
+        });
+        tulipa::yield_now().await; // t is now queued again (it yielded)
+        t.cancel();
+        assert!(t.await.unwrap_err().is_cancelled());
+    }
+}
+
+portable_test! {
+    async fn task_dropping_handle_cancels_task() {
+        let dropped = Arc::new(AtomicBool::new(false));
+        let flag = DropFlag(dropped.clone());
+        let t = tulipa::spawn(async move {
+            let _flag = flag;
+            std::future::pending::<()>().await;
+        });
+        tulipa::yield_now().await;
+        let id = t.id();
+        drop(t);
+        tulipa::yield_now().await;
+        assert!(dropped.load(Ordering::SeqCst));
+        assert!(task::all_tasks().iter().all(|i| i.id() != id));
+    }
+}
+
+portable_test! {
+    async fn task_detach_lets_task_finish() {
+        let done = Arc::new(AtomicBool::new(false));
+        let d = done.clone();
+        tulipa::spawn(async move {
+            tulipa::yield_now().await;
+            d.store(true, Ordering::SeqCst);
+        })
+        .detach();
+        for _ in 0..3 {
+            tulipa::yield_now().await;
+        }
+        assert!(done.load(Ordering::SeqCst));
+    }
+}
+
+portable_test! {
+    async fn task_current_reports_name_id_and_running() {
+        let t = task::Builder::new().name("named-one").spawn(async {
+            let me = task::current().expect("inside a task");
+            (me.id(), me.name().to_owned(), me.state())
+        });
+        let id = t.id();
+        let (seen_id, name, state) = t.await.unwrap();
+        assert_eq!(seen_id, id);
+        assert_eq!(name, "named-one");
+        assert_eq!(state, TaskState::Running);
+        let unnamed = tulipa::spawn(async { task::current().unwrap().name().to_owned() });
+        let uid = unnamed.id();
+        assert_eq!(unnamed.await.unwrap(), format!("Task-{uid}"));
+    }
+}
+
+portable_test! {
+    async fn task_all_tasks_lists_states_names_and_locations() {
+        let line = line!() + 1;
+        let pending = task::Builder::new().name("p").spawn(std::future::pending::<()>());
+        let info = task::all_tasks().into_iter().find(|i| i.id() == pending.id()).unwrap();
+        assert_eq!(info.state(), TaskState::Pending);
+        assert_eq!(info.name(), "p");
+        assert_eq!(info.location().line(), line);
+        assert!(info.location().file().ends_with("tasks.rs"));
+        tulipa::yield_now().await;
+        let info = task::all_tasks().into_iter().find(|i| i.id() == pending.id()).unwrap();
+        assert_eq!(info.state(), TaskState::Waiting);
+        pending.cancel();
+        let info = task::all_tasks().into_iter().find(|i| i.id() == pending.id()).unwrap();
+        assert_eq!(info.state(), TaskState::Cancelling);
+        let me = task::current().unwrap();
+        let mine = task::all_tasks().into_iter().find(|i| i.id() == me.id()).unwrap();
+        assert_eq!(mine.state(), TaskState::Running);
+        let id = pending.id();
+        assert!(pending.await.unwrap_err().is_cancelled());
+        assert!(task::all_tasks().iter().all(|i| i.id() != id), "finished tasks leave the list");
+    }
+}
+
+portable_test! {
+    async fn task_ids_are_unique() {
+        let mut ids: Vec<_> = (0..100).map(|_| tulipa::spawn(async {}).id()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 100);
+    }
+}
+
+portable_test! {
+    async fn task_many_tasks_complete() {
+        let handles: Vec<_> = (0..10_000u64).map(|i| tulipa::spawn(async move { i * 2 })).collect();
+        let mut sum = 0;
+        for h in handles {
+            sum += h.await.unwrap();
+        }
+        assert_eq!(sum, 2 * (0..10_000u64).sum::<u64>());
+    }
+}
+
+portable_test! {
+    async fn task_spawn_blocking_returns_value() {
+        let v = tulipa::spawn_blocking(|| (1..=10u32).product::<u32>()).await.unwrap();
+        assert_eq!(v, 3_628_800);
+        let w = tulipa::to_thread(|| "to_thread").await.unwrap();
+        assert_eq!(w, "to_thread");
+    }
+}
+
+portable_test! {
+    async fn task_spawn_blocking_cancelled_before_start_never_runs() {
+        let ran = Arc::new(AtomicBool::new(false));
+        let r = ran.clone();
+        // Occupy nothing: cancel synchronously, before the job can start anywhere.
+        let job = tulipa::spawn_blocking(move || r.store(true, Ordering::SeqCst));
+        let cancelled = job.cancel();
+        let out = job.await;
+        if cancelled && out.as_ref().is_err_and(JoinError::is_cancelled) {
+            assert!(!ran.load(Ordering::SeqCst));
+        } else {
+            // Natively a pool thread may have started it first; then it ran to the end.
+            assert!(ran.load(Ordering::SeqCst));
+        }
+    }
+}
