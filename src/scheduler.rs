@@ -476,9 +476,9 @@ impl Local {
         let key = (deadline.as_nanos(), seq);
         let earliest = self.timers.borrow().keys().next().is_none_or(|k| key < *k);
         self.timers.borrow_mut().insert(key, waker);
-        if earliest && context::task().loop_id != self.shared.id {
-            // Not added from one of this loop's tasks (those are inside a turn, which reports
-            // the new deadline when it ends): the host must learn of the earlier deadline.
+        if earliest && !self.in_turn.get() {
+            // Added outside a turn (a turn reports the new deadline when it ends): the host
+            // must learn of the earlier deadline.
             self.shared.host.wake();
         }
         key

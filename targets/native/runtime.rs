@@ -245,18 +245,28 @@ impl Runtime {
         let waker = Waker::from(Arc::clone(&root));
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
+        // Work done since the last look at I/O: while the loop is busy, I/O is checked (with
+        // a zero timeout) about once per `budget` polls rather than after every turn, so a
+        // ping-pong of one ready task per turn does not pay a syscall per message.
+        let mut since_io = 0;
         loop {
             if root.woken.swap(false, Ordering::AcqRel) {
                 if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
                     return v;
                 }
             }
-            let timeout = match self.ev.turn(self.budget) {
+            let before = self.ev.polls();
+            let turn = self.ev.turn(self.budget);
+            // Counting the turn itself too bounds the run of turns even if one polls nothing.
+            since_io += self.ev.polls() - before + 1;
+            let timeout = match turn {
+                Turn::Busy if since_io < self.budget as u64 => continue,
                 Turn::Busy => Some(Duration::ZERO),
                 _ if root.woken.load(Ordering::Acquire) => Some(Duration::ZERO),
                 Turn::Idle(None) => None,
                 Turn::Idle(Some(deadline)) => Some((deadline - self.host.now()).min(MAX_PARK)),
             };
+            since_io = 0;
             self.park(timeout);
         }
     }
