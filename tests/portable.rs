@@ -9,6 +9,9 @@
 //! * `sim_test!` bodies run on the deterministic virtual-time host (`tulipa::sim::Sim`); a
 //!   deadlock fails the test with the list of stuck tasks.
 
+// Native harness; the browser runs these bodies through web-tests/.
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::future::Future;
 use std::time::Duration;
 

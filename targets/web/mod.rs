@@ -257,10 +257,10 @@ fn on_timer() {
 /// A timer or message callback: run a turn unless one is already queued or running.
 fn drive_unless_queued() {
     let pending = PAGE_LOOP.with(|p| p.borrow().as_ref().map(|p| p.host.pending.get()));
-    match pending {
-        Some(Pending::Nothing) => drive(),
-        // A microtask is queued: it runs before any other macrotask work; nothing to do.
-        _ => {}
+    // Otherwise a microtask is queued (it runs before any other macrotask work) or a turn is
+    // running: nothing to do.
+    if pending == Some(Pending::Nothing) {
+        drive();
     }
 }
 
