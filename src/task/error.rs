@@ -55,10 +55,12 @@ impl JoinError {
         .flatten()
         .unwrap_or_else(|| ("<unknown task>".to_owned(), None));
         JoinError::Panicked(Panicked {
-            message,
-            task,
-            location,
-            payload: Mutex::new(payload),
+            inner: Box::new(PanicDetails {
+                message,
+                task,
+                location,
+                payload: Mutex::new(payload),
+            }),
         })
     }
 
@@ -154,6 +156,13 @@ impl std::error::Error for Cancelled {}
 /// ```
 #[derive(Debug)]
 pub struct Panicked {
+    // Boxed: a task's output slot holds a `Result<T, JoinError>`, so `JoinError` is kept to
+    // two words to keep every task small; panics are rare.
+    inner: Box<PanicDetails>,
+}
+
+#[derive(Debug)]
+struct PanicDetails {
     message: String,
     task: String,
     location: Option<&'static Location<'static>>,
@@ -172,7 +181,7 @@ impl Panicked {
     /// });
     /// ```
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// The name of the task that panicked.
@@ -185,7 +194,7 @@ impl Panicked {
     /// });
     /// ```
     pub fn task_name(&self) -> &str {
-        &self.task
+        &self.inner.task
     }
 
     /// Where the task that panicked was spawned.
@@ -198,7 +207,7 @@ impl Panicked {
     /// });
     /// ```
     pub fn spawned_at(&self) -> Option<&'static Location<'static>> {
-        self.location
+        self.inner.location
     }
 
     /// Takes the panic payload, to re-raise it with `std::panic::resume_unwind`.
@@ -211,18 +220,22 @@ impl Panicked {
     /// });
     /// ```
     pub fn into_payload(self) -> Box<dyn Any + Send> {
-        self.payload.into_inner().unwrap_or_else(|e| e.into_inner())
+        self.inner.payload.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl fmt::Display for Panicked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "task '{}'", self.task)?;
-        if let Some(l) = self.location {
+        let d = &self.inner;
+        write!(f, "task '{}'", d.task)?;
+        if let Some(l) = d.location {
             write!(f, " (spawned at {l})")?;
         }
-        write!(f, " panicked: {}", self.message)
+        write!(f, " panicked: {}", d.message)
     }
 }
 
 impl std::error::Error for Panicked {}
+
+// Every task's output slot holds a `Result<T, JoinError>`: keep the error two words.
+const _: () = assert!(std::mem::size_of::<JoinError>() <= 16);
