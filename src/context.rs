@@ -33,6 +33,8 @@ pub(crate) struct TaskCtx {
     pub(crate) loop_id: u64,
     /// Cancellation was requested: the wrapper drops the future instead of polling it.
     pub(crate) cancel: bool,
+    /// Cancellation was requested of a soft-cancel task: it is polled on and can see this.
+    pub(crate) cancel_requested: bool,
 }
 
 pub(crate) const UNREGISTERED: u32 = u32::MAX;
@@ -42,6 +44,7 @@ impl TaskCtx {
         key: UNREGISTERED,
         loop_id: 0,
         cancel: false,
+        cancel_requested: false,
     };
 }
 

@@ -23,8 +23,10 @@
 //    future is dropped: wakers are collected, the borrow released, then they are woken.
 // 4. Cancellation: the canceller sets `CANCEL` in the task's metadata, then wakes the task
 //    (directly on the loop thread, or with `Remote::Cancel` from elsewhere). `run_task` reads
-//    the flag before every poll and tells the wrapper through `context::TASK`; the wrapper
-//    drops the future and completes with `JoinError::Cancelled`. A task still unregistered
+//    the flags before every poll and tells the wrapper through `context::TASK`; the wrapper
+//    drops the future and completes with `JoinError::Cancelled`. A task spawned with `SOFT`
+//    is instead polled on, with the request visible to it (`task::cancelled()`), until it
+//    ends by itself or `HARD` (an abort) is set. A task still unregistered
 //    (spawned from another thread, its `Remote::Spawn` not yet drained) needs no wake: it will
 //    be run when it is registered, and that run sees the flag (both sides use `SeqCst`).
 // 5. Runnables are never dropped without being run, so every `JoinHandle` sees an output.
@@ -53,6 +55,11 @@ use crate::time::Instant;
 pub(crate) const LOCAL: u8 = 1;
 /// Set in `TaskMeta::flags` once cancellation was requested.
 pub(crate) const CANCEL: u8 = 2;
+/// Set in `TaskMeta::flags` for tasks spawned with soft cancellation: a request is shown to
+/// the task instead of dropping its future.
+pub(crate) const SOFT: u8 = 4;
+/// Set in `TaskMeta::flags` when the future must be dropped whatever the mode (abort).
+pub(crate) const HARD: u8 = 8;
 
 /// Per-task data stored inside the task's own allocation (async-task's metadata).
 pub(crate) struct TaskMeta {
@@ -64,22 +71,24 @@ pub(crate) struct TaskMeta {
 }
 
 impl TaskMeta {
-    pub(crate) fn new(shared: Arc<Shared>, local: bool) -> TaskMeta {
+    pub(crate) fn new(shared: Arc<Shared>, flags: u8) -> TaskMeta {
         TaskMeta {
             shared,
             id: TaskId::next(),
             key: AtomicU32::new(UNREGISTERED),
-            flags: AtomicU8::new(if local { LOCAL } else { 0 }),
+            flags: AtomicU8::new(flags),
             cancel_msg: Mutex::new(None),
         }
     }
 
-    /// Requests cancellation and wakes the task so that it sees the request.
-    pub(crate) fn cancel(&self, msg: Option<Box<str>>) {
+    /// Requests cancellation (`hard`: drop the future even in soft mode) and wakes the task
+    /// so that it sees the request.
+    pub(crate) fn cancel(&self, msg: Option<Box<str>>, hard: bool) {
         if let Some(msg) = msg {
             *lock(&self.cancel_msg) = Some(msg);
         }
-        self.flags.fetch_or(CANCEL, Ordering::SeqCst);
+        self.flags
+            .fetch_or(if hard { CANCEL | HARD } else { CANCEL }, Ordering::SeqCst);
         let key = self.key.load(Ordering::SeqCst);
         if key == UNREGISTERED {
             return; // Rule 4: its first run will see the flag.
@@ -206,7 +215,8 @@ pub(crate) fn schedule(task: Task) {
 pub(crate) fn run_task(task: Task, force_cancel: bool) {
     let meta = task.metadata();
     let flags = meta.flags.load(Ordering::SeqCst);
-    let cancel = force_cancel || flags & CANCEL != 0;
+    let requested = flags & CANCEL != 0;
+    let cancel = force_cancel || flags & HARD != 0 || (requested && flags & SOFT == 0);
     let msg = if cancel {
         lock(&meta.cancel_msg).clone()
     } else {
@@ -216,6 +226,7 @@ pub(crate) fn run_task(task: Task, force_cancel: bool) {
         key: meta.key.load(Ordering::SeqCst),
         loop_id: meta.shared.id,
         cancel,
+        cancel_requested: requested,
     };
     let prev = context::set_task(ctx, msg);
     task.run();

@@ -220,7 +220,10 @@ impl Panicked {
     /// });
     /// ```
     pub fn into_payload(self) -> Box<dyn Any + Send> {
-        self.inner.payload.into_inner().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .payload
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -52,7 +52,9 @@ impl<T> JoinHandle<T> {
 
     /// Requests cancellation (asyncio's `Task.cancel()`); returns false if the task had
     /// already finished. The task's future is dropped the next time the loop reaches it, and
-    /// awaiting the handle then gives [`JoinError::Cancelled`]. Works from any thread.
+    /// awaiting the handle then gives [`JoinError::Cancelled`]. A task spawned with
+    /// [`Builder::soft_cancel`](super::Builder::soft_cancel) is told instead and ends on its
+    /// own. Works from any thread.
     ///
     /// ```
     /// tulipa::run(async {
@@ -62,7 +64,7 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn cancel(&self) -> bool {
-        self.request_cancel(None)
+        self.request_cancel(None, false)
     }
 
     /// Like [`cancel`](Self::cancel), with a message that [`super::Cancelled::message`]
@@ -76,15 +78,30 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn cancel_with(&self, message: impl Into<String>) -> bool {
-        self.request_cancel(Some(message.into().into_boxed_str()))
+        self.request_cancel(Some(message.into().into_boxed_str()), false)
     }
 
-    fn request_cancel(&self, msg: Option<Box<str>>) -> bool {
+    /// Drops the task's future the next time the loop reaches it, even for a task spawned
+    /// with [`Builder::soft_cancel`](super::Builder::soft_cancel) (for other tasks it is the
+    /// same as [`cancel`](Self::cancel)). Returns false if the task had already finished.
+    ///
+    /// ```
+    /// tulipa::run(async {
+    ///     let t = tulipa::task::Builder::new().soft_cancel().spawn(std::future::pending::<()>());
+    ///     assert!(t.abort());
+    ///     assert!(t.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn abort(&self) -> bool {
+        self.request_cancel(None, true)
+    }
+
+    fn request_cancel(&self, msg: Option<Box<str>>, hard: bool) -> bool {
         let task = self.inner();
         if task.is_finished() {
             return false;
         }
-        task.metadata().cancel(msg);
+        task.metadata().cancel(msg, hard);
         true
     }
 

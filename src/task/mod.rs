@@ -33,7 +33,7 @@ pub use error::{Cancelled, JoinError, Panicked};
 pub use handle::JoinHandle;
 
 use crate::context::{self, UNREGISTERED};
-use crate::scheduler::{self, Remote, TaskInit, TaskMeta};
+use crate::scheduler::{self, Remote, TaskInit, TaskMeta, LOCAL, SOFT};
 
 /// A task's id: unique among all tasks of the process, never reused.
 ///
@@ -325,6 +325,7 @@ where
 #[must_use = "a Builder does nothing until you call spawn"]
 pub struct Builder {
     name: Option<Box<str>>,
+    soft_cancel: bool,
 }
 
 impl Builder {
@@ -347,6 +348,36 @@ impl Builder {
         self
     }
 
+    /// Makes [`JoinHandle::cancel`] a request the task sees, rather than the end of its
+    /// future: asyncio's model, in which a cancelled task may still run async clean-up.
+    ///
+    /// The task learns of the request through [`cancelled`] and [`is_cancel_requested`],
+    /// finishes its clean-up (awaiting as it likes), and ends by returning; its handle then
+    /// gives whatever it returned. [`JoinHandle::abort`] still drops it at once, and so does
+    /// dropping its loop.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// tulipa::run(async {
+    ///     let worker = tulipa::task::Builder::new().soft_cancel().spawn(async {
+    ///         tulipa::task::cancelled().await; // wait for the request
+    ///         tulipa::sleep(Duration::from_millis(5)).await; // async clean-up still runs
+    ///         "cleaned up"
+    ///     });
+    ///     tulipa::yield_now().await;
+    ///     worker.cancel();
+    ///     assert_eq!(worker.await.unwrap(), "cleaned up");
+    /// });
+    /// ```
+    pub fn soft_cancel(mut self) -> Builder {
+        self.soft_cancel = true;
+        self
+    }
+
+    fn flags(&self, local: bool) -> u8 {
+        (if local { LOCAL } else { 0 }) | (if self.soft_cancel { SOFT } else { 0 })
+    }
+
     /// Spawns a `Send` future on the current loop; see [`spawn`].
     ///
     /// ```
@@ -364,7 +395,7 @@ impl Builder {
         let location = Location::caller();
         let local = context::current_loop();
         local.check_poisoned();
-        let meta = TaskMeta::new(Arc::clone(&local.shared), false);
+        let meta = TaskMeta::new(Arc::clone(&local.shared), self.flags(false));
         let (runnable, task) = async_task::Builder::new()
             .metadata(meta)
             .spawn(|_| wrap(future), scheduler::schedule);
@@ -389,7 +420,7 @@ impl Builder {
         let location = Location::caller();
         let local = context::current_loop();
         local.check_poisoned();
-        let meta = TaskMeta::new(Arc::clone(&local.shared), true);
+        let meta = TaskMeta::new(Arc::clone(&local.shared), self.flags(true));
         let (runnable, task) = async_task::Builder::new()
             .metadata(meta)
             .spawn_local(|_| wrap(future), scheduler::schedule);
@@ -415,7 +446,7 @@ impl Builder {
     {
         let location = Location::caller();
         let shared = handle.shared();
-        let meta = TaskMeta::new(Arc::clone(shared), false);
+        let meta = TaskMeta::new(Arc::clone(shared), self.flags(false));
         let (runnable, task) = async_task::Builder::new()
             .metadata(meta)
             .spawn(|_| wrap(future), scheduler::schedule);
@@ -479,6 +510,63 @@ impl Drop for Registration {
         let ctx = context::task();
         if ctx.key != UNREGISTERED {
             context::with_loop_id(ctx.loop_id, |l| l.deregister(ctx.key));
+        }
+    }
+}
+
+/// Whether cancellation of the running task was requested (false outside a task). Only a
+/// task spawned with [`Builder::soft_cancel`] ever sees `true`: any other is dropped instead.
+///
+/// ```
+/// tulipa::run(async {
+///     assert!(!tulipa::task::is_cancel_requested());
+/// });
+/// ```
+pub fn is_cancel_requested() -> bool {
+    context::task().cancel_requested
+}
+
+/// Completes when cancellation of the running task is requested: the hook for async clean-up
+/// in a task spawned with [`Builder::soft_cancel`] (see there). In any other task it never
+/// completes (such a task is dropped when cancelled).
+///
+/// Typical use races it against the work: `race(work, cancelled())`, then clean up.
+///
+/// # Cancel safety
+///
+/// Cancel safe: it holds nothing; the request stays visible.
+///
+/// ```
+/// tulipa::run(async {
+///     let t = tulipa::task::Builder::new().soft_cancel().spawn(async {
+///         tulipa::task::cancelled().await;
+///         tulipa::task::is_cancel_requested()
+///     });
+///     tulipa::yield_now().await;
+///     t.cancel();
+///     assert!(t.await.unwrap());
+/// });
+/// ```
+pub fn cancelled() -> CancelRequested {
+    CancelRequested { _private: () }
+}
+
+/// The future of [`cancelled`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct CancelRequested {
+    _private: (),
+}
+
+impl Future for CancelRequested {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        // The request wakes the whole task, so this is polled again when it comes.
+        if is_cancel_requested() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
     }
 }

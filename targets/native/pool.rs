@@ -161,7 +161,7 @@ where
     T: Send + 'static,
 {
     let pool = current_pool();
-    let meta = TaskMeta::new(detached(), false);
+    let meta = TaskMeta::new(detached(), 0);
     let job = async move {
         if let Some(msg) = context::take_cancel() {
             return Err(JoinError::cancelled(msg));

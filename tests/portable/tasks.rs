@@ -267,3 +267,54 @@ portable_test! {
         }
     }
 }
+
+portable_test! {
+    async fn task_soft_cancel_lets_the_task_run_async_cleanup() {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l = log.clone();
+        let t = task::Builder::new().soft_cancel().spawn_local(async move {
+            assert!(!task::is_cancel_requested());
+            task::cancelled().await;
+            l.borrow_mut().push("told");
+            tulipa::sleep(std::time::Duration::from_millis(2)).await;
+            l.borrow_mut().push("cleaned");
+            assert!(task::is_cancel_requested(), "the request stays visible");
+            7
+        });
+        tulipa::yield_now().await;
+        assert!(log.borrow().is_empty());
+        assert!(t.cancel_with("please stop"));
+        let info = task::all_tasks().into_iter().find(|i| i.id() == t.id()).unwrap();
+        assert_eq!(info.state(), TaskState::Cancelling);
+        assert_eq!(t.await.unwrap(), 7, "a soft-cancelled task ends with what it returns");
+        assert_eq!(*log.borrow(), ["told", "cleaned"]);
+    }
+}
+
+portable_test! {
+    async fn task_abort_drops_even_a_soft_cancel_task() {
+        let dropped = Arc::new(AtomicBool::new(false));
+        let flag = DropFlag(dropped.clone());
+        let t = task::Builder::new().soft_cancel().spawn(async move {
+            let _flag = flag;
+            task::cancelled().await;
+            // Clean-up that never finishes: only an abort ends this task.
+            std::future::pending::<()>().await;
+        });
+        tulipa::yield_now().await;
+        t.cancel();
+        tulipa::yield_now().await;
+        assert!(!t.is_finished(), "soft cancel only told the task");
+        assert!(t.abort());
+        assert!(t.await.unwrap_err().is_cancelled());
+        assert!(dropped.load(Ordering::SeqCst));
+    }
+}
+
+portable_test! {
+    async fn task_cancelled_never_completes_in_a_normal_task() {
+        let r = tulipa::time::timeout(std::time::Duration::from_millis(3), task::cancelled()).await;
+        assert!(r.is_err());
+        assert!(!task::is_cancel_requested());
+    }
+}
