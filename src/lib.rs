@@ -80,16 +80,28 @@ pub mod sim;
 
 mod blocking;
 mod calls;
+mod cancel;
+pub mod channel;
+mod combinators;
 mod context;
+pub mod future;
 pub mod host;
+pub mod queue;
 mod scheduler;
+pub mod sync;
 pub mod task;
+mod taskgroup;
 pub mod time;
+#[allow(dead_code, unused_imports)] // used by sync primitives, queues and channels (in progress)
+mod loom;
 #[allow(dead_code)] // used by sync primitives, queues and channels (in progress)
 mod waitlist;
 
 pub use blocking::{spawn_blocking, to_thread};
 pub use calls::{call_at, call_later, call_soon, CallHandle};
+pub use cancel::*;
+pub use combinators::*;
+pub use taskgroup::*;
 pub use host::Handle;
 pub use task::{spawn, spawn_local, yield_now, JoinError, JoinHandle};
 pub use time::{sleep, sleep_until, Instant};

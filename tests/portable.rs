@@ -61,8 +61,20 @@ fn run_sim<F: Future<Output = ()>>(body: F) {
 
 #[path = "portable/calls.rs"]
 mod calls;
+#[path = "portable/channel.rs"]
+mod channel;
+#[path = "portable/combinators.rs"]
+mod combinators;
+#[path = "portable/future.rs"]
+mod future;
+#[path = "portable/queue.rs"]
+mod queue;
 #[path = "portable/sim.rs"]
 mod sim;
+#[path = "portable/sync.rs"]
+mod sync;
+#[path = "portable/taskgroup.rs"]
+mod taskgroup;
 #[path = "portable/tasks.rs"]
 mod tasks;
 #[path = "portable/time.rs"]

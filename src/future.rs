@@ -1,0 +1,1 @@
+//! asyncio's Future (in progress).

@@ -1,0 +1,1 @@
+//! Portable tests: channel (in progress).

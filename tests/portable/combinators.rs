@@ -1,0 +1,1 @@
+//! Portable tests: combinators (in progress).

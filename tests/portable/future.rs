@@ -1,0 +1,1 @@
+//! Portable tests: future (in progress).

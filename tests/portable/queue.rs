@@ -1,0 +1,1 @@
+//! Portable tests: queue (in progress).

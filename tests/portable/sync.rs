@@ -1,0 +1,1 @@
+//! Portable tests: sync (in progress).

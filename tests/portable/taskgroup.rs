@@ -1,0 +1,1 @@
+//! Portable tests: taskgroup (in progress).
