@@ -79,7 +79,9 @@
 use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::Wake;
 
 use crate::context;
 use crate::scheduler::{Local, Shared};
@@ -400,5 +402,43 @@ impl fmt::Debug for Handle {
         f.debug_struct("Handle")
             .field("loop", &self.shared.id)
             .finish()
+    }
+}
+
+/// The waker of a future that a host polls directly, outside any task (`block_on`'s): it
+/// marks the future for a poll and wakes the host. Shared by the native runtime and the sim.
+pub(crate) struct RootWaker {
+    woken: AtomicBool,
+    host: Arc<dyn Host>,
+}
+
+impl RootWaker {
+    /// A waker that starts out woken, so the future gets its first poll.
+    pub(crate) fn new(host: Arc<dyn Host>) -> Arc<RootWaker> {
+        Arc::new(RootWaker {
+            woken: AtomicBool::new(true),
+            host,
+        })
+    }
+
+    /// Whether the future was woken since the last call; clears the mark.
+    pub(crate) fn take(&self) -> bool {
+        self.woken.swap(false, Ordering::AcqRel)
+    }
+
+    /// Whether the future is marked for a poll.
+    pub(crate) fn is_woken(&self) -> bool {
+        self.woken.load(Ordering::Acquire)
+    }
+}
+
+impl Wake for RootWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.host.wake();
     }
 }

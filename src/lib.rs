@@ -86,14 +86,14 @@ mod combinators;
 mod context;
 pub mod future;
 pub mod host;
+#[allow(dead_code, unused_imports)] // used by sync primitives, queues and channels (in progress)
+mod loom;
 pub mod queue;
 mod scheduler;
 pub mod sync;
 pub mod task;
 mod taskgroup;
 pub mod time;
-#[allow(dead_code, unused_imports)] // used by sync primitives, queues and channels (in progress)
-mod loom;
 #[allow(dead_code)] // used by sync primitives, queues and channels (in progress)
 mod waitlist;
 
@@ -103,10 +103,10 @@ pub use calls::{call_at, call_later, call_soon, CallHandle};
 pub use cancel::*;
 #[allow(unused_imports)]
 pub use combinators::*;
-#[allow(unused_imports)]
-pub use taskgroup::*;
 pub use host::Handle;
 pub use task::{spawn, spawn_local, yield_now, JoinError, JoinHandle};
+#[allow(unused_imports)]
+pub use taskgroup::*;
 pub use time::{sleep, sleep_until, Instant};
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -6,14 +6,14 @@ use std::io;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use mio::{Events, Poll as MioPoll, Token, Waker as MioWaker};
 
 use super::pool::{self, Pool};
 use crate::context;
-use crate::host::{EventLoop, Handle, Host, Turn};
+use crate::host::{EventLoop, Handle, Host, RootWaker, Turn};
 use crate::task::{JoinError, JoinHandle};
 use crate::time::Instant;
 
@@ -238,10 +238,7 @@ impl Runtime {
         );
         let _enter = self.ev.enter();
         let _pool = pool::enter(Arc::clone(&self.pool));
-        let root = Arc::new(RootWaker {
-            woken: AtomicBool::new(true),
-            host: Arc::clone(&self.host),
-        });
+        let root = RootWaker::new(self.host.clone());
         let waker = Waker::from(Arc::clone(&root));
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
@@ -250,7 +247,7 @@ impl Runtime {
         // ping-pong of one ready task per turn does not pay a syscall per message.
         let mut since_io = 0;
         loop {
-            if root.woken.swap(false, Ordering::AcqRel) {
+            if root.take() {
                 if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
                     return v;
                 }
@@ -262,7 +259,7 @@ impl Runtime {
             let timeout = match turn {
                 Turn::Busy if since_io < self.budget as u64 => continue,
                 Turn::Busy => Some(Duration::ZERO),
-                _ if root.woken.load(Ordering::Acquire) => Some(Duration::ZERO),
+                _ if root.is_woken() => Some(Duration::ZERO),
                 Turn::Idle(None) => None,
                 Turn::Idle(Some(deadline)) => Some((deadline - self.host.now()).min(MAX_PARK)),
             };
@@ -363,22 +360,5 @@ impl fmt::Debug for Runtime {
             .field("loop", &self.ev)
             .field("budget", &self.budget)
             .finish_non_exhaustive()
-    }
-}
-
-/// Wakes `block_on`'s future: marks it for a poll and wakes the host.
-struct RootWaker {
-    woken: AtomicBool,
-    host: Arc<NativeHost>,
-}
-
-impl Wake for RootWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        self.host.wake();
     }
 }

@@ -23,12 +23,12 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use crate::host::{EventLoop, Host, Turn};
+use crate::host::{EventLoop, Host, RootWaker, Turn};
 use crate::task::{JoinHandle, TaskInfo};
 use crate::time::Instant;
 
@@ -271,15 +271,12 @@ impl Sim {
     /// ```
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, SimError> {
         let _enter = self.ev.enter();
-        let root = Arc::new(SimRoot {
-            woken: AtomicBool::new(true),
-            host: Arc::clone(&self.host),
-        });
+        let root = RootWaker::new(self.host.clone());
         let waker = Waker::from(Arc::clone(&root));
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         for _ in 0..self.turn_limit {
-            if root.woken.swap(false, Ordering::AcqRel) {
+            if root.take() {
                 if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
                     return Ok(v);
                 }
@@ -287,10 +284,10 @@ impl Sim {
             self.host.take_wake();
             match self.ev.turn(self.budget) {
                 Turn::Busy => {}
-                _ if root.woken.load(Ordering::Acquire) => {}
+                _ if root.is_woken() => {}
                 Turn::Idle(Some(deadline)) => self.host.advance_to(deadline),
                 Turn::Idle(None) => {
-                    if !self.host.wait_for_wake(self.grace) && !root.woken.load(Ordering::Acquire) {
+                    if !self.host.wait_for_wake(self.grace) && !root.is_woken() {
                         return Err(SimError::Stalled {
                             at: self.now(),
                             tasks: crate::task::all_tasks(),
@@ -308,21 +305,5 @@ impl fmt::Debug for Sim {
         f.debug_struct("Sim")
             .field("now", &self.now())
             .finish_non_exhaustive()
-    }
-}
-
-struct SimRoot {
-    woken: AtomicBool,
-    host: Arc<SimHost>,
-}
-
-impl Wake for SimRoot {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        self.host.wake();
     }
 }
