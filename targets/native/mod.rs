@@ -2,6 +2,8 @@
 //! blocking work.
 
 mod pool;
+#[allow(dead_code)] // the I/O types of the networking work build on it
+pub(crate) mod reactor;
 mod runtime;
 
 use std::sync::OnceLock;

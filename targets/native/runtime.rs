@@ -12,6 +12,7 @@ use std::time::Duration;
 use mio::{Events, Poll as MioPoll, Token, Waker as MioWaker};
 
 use super::pool::{self, Pool};
+use super::reactor::{self, Reactor};
 use crate::context;
 use crate::host::{EventLoop, Handle, Host, RootWaker, Turn};
 use crate::task::{JoinError, JoinHandle};
@@ -142,6 +143,7 @@ impl Builder {
             waker,
             notified: AtomicBool::new(false),
         });
+        let reactor = Arc::new(Reactor::new(poll.registry().try_clone()?));
         let pool = match self.blocking {
             Some((max, keep)) => Pool::new(max, keep),
             None => Pool::global(),
@@ -153,6 +155,7 @@ impl Builder {
             events: std::cell::RefCell::new(Events::with_capacity(256)),
             budget: self.budget,
             pool,
+            reactor,
         })
     }
 }
@@ -197,6 +200,7 @@ pub struct Runtime {
     events: std::cell::RefCell<Events>,
     budget: usize,
     pool: Arc<Pool>,
+    reactor: Arc<Reactor>,
 }
 
 impl Runtime {
@@ -238,6 +242,7 @@ impl Runtime {
         );
         let _enter = self.ev.enter();
         let _pool = pool::enter(Arc::clone(&self.pool));
+        let _io = reactor::enter(Arc::clone(&self.reactor));
         let root = RootWaker::new(self.host.clone());
         let waker = Waker::from(Arc::clone(&root));
         let mut cx = Context::from_waker(&waker);
@@ -280,8 +285,11 @@ impl Runtime {
                 "epoll_wait failed: {e}"
             );
         }
-        // Rule: clear the flag before the turn that follows, so a wake after this point
-        // writes the eventfd again and the next park returns at once.
+        // Tasks woken by I/O are queued for the turn that follows: no eventfd write needed.
+        self.host.notified.store(true, Ordering::Release);
+        self.reactor.dispatch(&events, WAKE_TOKEN);
+        // Clear the flag before the turn that follows, so a wake after this point writes the
+        // eventfd again and the next park returns at once.
         self.host.notified.store(false, Ordering::Release);
     }
 
