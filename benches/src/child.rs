@@ -1,0 +1,119 @@
+//! The measuring process: runs one workload on one runtime, once, and prints its metrics.
+//!
+//! The parent starts it as `<bench binary> __child <workload> <variant> <scale>` and reads
+//! one line from its standard output: `RESULT metric=value metric=value ...`.
+//!
+//! Peak memory is the growth of the process's high-water mark of resident memory (`VmHWM`
+//! in `/proc/self/status`, which the kernel keeps in kB) from just before the runtime is
+//! built to just after the workload ended. The process is fresh, so its high-water mark
+//! before the workload is its start-up footprint (a few MB) and nothing else.
+
+use std::time::Duration;
+
+use crate::report::Metric;
+use crate::workloads::{pingpong, sleeps, spawn, timers, yields, Sizes, Variant, Workload};
+
+/// The hidden first argument that turns the bench binary into a child.
+pub const CHILD_FLAG: &str = "__child";
+
+/// The prefix of the one line the child prints for its parent.
+pub const RESULT_PREFIX: &str = "RESULT";
+
+pub fn main(args: &[String]) {
+    let [workload, variant, scale] = args else {
+        panic!("usage: {CHILD_FLAG} WORKLOAD VARIANT SCALE (this is the parent's job)");
+    };
+    let workload = Workload::from_name(workload).expect("unknown workload");
+    let variant = Variant::from_name(variant).expect("unknown variant");
+    let scale: f64 = scale.parse().expect("scale is a number");
+    let sizes = Sizes::scaled(scale);
+
+    let before = peak_rss_bytes();
+    let mut metrics = measure(workload, variant, &sizes);
+    let peak = peak_rss_bytes().saturating_sub(before) as f64;
+    match workload {
+        Workload::Spawn => metrics.push((Metric::SpawnRssPerTask, peak / sizes.spawn_tasks as f64)),
+        Workload::Sleeps => metrics.push((Metric::SleepPeakRss, peak / (1024.0 * 1024.0))),
+        _ => {}
+    }
+
+    let fields: Vec<String> = metrics
+        .iter()
+        .map(|(metric, value)| format!("{}={value}", metric.id()))
+        .collect();
+    println!("{RESULT_PREFIX} {}", fields.join(" "));
+}
+
+/// Runs the workload and returns its timing metrics (memory is added by the caller).
+fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, f64)> {
+    let unsupported = || -> ! { panic!("{} has no {} variant", workload.name(), variant.name()) };
+    let rate = |count: usize, elapsed: Duration| count as f64 / elapsed.as_secs_f64();
+    match workload {
+        Workload::Spawn => {
+            let n = sizes.spawn_tasks;
+            let elapsed = match variant {
+                Variant::Tulipa => spawn::tulipa(n),
+                Variant::Tokio => spawn::tokio(n),
+                Variant::Smol => spawn::smol(n),
+                Variant::TokioAsyncChannel => unsupported(),
+            };
+            vec![(Metric::SpawnRate, rate(n, elapsed))]
+        }
+        Workload::Yield => {
+            let (tasks, per_task) = (sizes.yield_tasks, sizes.yields_per_task);
+            let elapsed = match variant {
+                Variant::Tulipa => yields::tulipa(tasks, per_task),
+                Variant::Tokio => yields::tokio(tasks, per_task),
+                Variant::Smol => yields::smol(tasks, per_task),
+                Variant::TokioAsyncChannel => unsupported(),
+            };
+            vec![(Metric::YieldRate, rate(tasks * per_task, elapsed))]
+        }
+        Workload::PingPong => {
+            let n = sizes.round_trips;
+            let elapsed = match variant {
+                Variant::Tulipa => pingpong::tulipa(n),
+                Variant::Tokio => pingpong::tokio_mpsc(n),
+                Variant::TokioAsyncChannel => pingpong::tokio_async_channel(n),
+                Variant::Smol => pingpong::smol(n),
+            };
+            vec![(Metric::RoundTripRate, rate(n, elapsed))]
+        }
+        Workload::Sleeps => {
+            let (n, span) = (sizes.sleepers, sizes.sleep_span);
+            let outcome = match variant {
+                Variant::Tulipa => sleeps::tulipa(n, span),
+                Variant::Tokio => sleeps::tokio(n, span),
+                Variant::Smol => sleeps::smol(n, span),
+                Variant::TokioAsyncChannel => unsupported(),
+            };
+            vec![
+                (Metric::SleepStartAll, outcome.start_all.as_secs_f64() * 1e3),
+                (Metric::SleepLate, outcome.late_ms),
+            ]
+        }
+        Workload::Timers => {
+            let n = sizes.timers;
+            let elapsed = match variant {
+                Variant::Tulipa => timers::tulipa(n),
+                Variant::Tokio => timers::tokio(n),
+                Variant::Smol => timers::smol(n),
+                Variant::TokioAsyncChannel => unsupported(),
+            };
+            vec![(Metric::TimerRate, rate(n, elapsed))]
+        }
+    }
+}
+
+/// This process's peak resident set so far, in bytes (`VmHWM`).
+fn peak_rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .expect("peak RSS needs /proc/self/status (Linux)");
+    let kb = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().strip_suffix("kB"))
+        .and_then(|kb| kb.trim().parse::<u64>().ok())
+        .expect("no VmHWM line in /proc/self/status");
+    kb * 1024
+}

@@ -1,0 +1,441 @@
+//! Metrics, medians, the results table and the issue's targets.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::workloads::{Sizes, Variant, Workload};
+
+/// Whether a bigger or a smaller value is better.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Better {
+    Higher,
+    Lower,
+}
+
+/// One number a workload reports.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum Metric {
+    SpawnRate,
+    SpawnRssPerTask,
+    YieldRate,
+    RoundTripRate,
+    SleepStartAll,
+    SleepLate,
+    SleepPeakRss,
+    TimerRate,
+}
+
+impl Metric {
+    const ALL: [Metric; 8] = [
+        Metric::SpawnRate,
+        Metric::SpawnRssPerTask,
+        Metric::YieldRate,
+        Metric::RoundTripRate,
+        Metric::SleepStartAll,
+        Metric::SleepLate,
+        Metric::SleepPeakRss,
+        Metric::TimerRate,
+    ];
+
+    /// The name used between child and parent.
+    pub fn id(self) -> &'static str {
+        match self {
+            Metric::SpawnRate => "spawn_rate",
+            Metric::SpawnRssPerTask => "spawn_rss_per_task",
+            Metric::YieldRate => "yield_rate",
+            Metric::RoundTripRate => "round_trip_rate",
+            Metric::SleepStartAll => "sleep_start_all_ms",
+            Metric::SleepLate => "sleep_late_ms",
+            Metric::SleepPeakRss => "sleep_peak_rss_mib",
+            Metric::TimerRate => "timer_rate",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.id() == id)
+    }
+
+    /// The table's "metric" column.
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::SpawnRate => "M tasks/s",
+            Metric::SpawnRssPerTask => "peak RSS, B/task",
+            Metric::YieldRate => "M yields/s",
+            Metric::RoundTripRate => "M round trips/s",
+            Metric::SleepStartAll => "start all, ms",
+            Metric::SleepLate => "last wakes late by, ms",
+            Metric::SleepPeakRss => "peak RSS, MiB",
+            Metric::TimerRate => "M timers/s",
+        }
+    }
+
+    pub fn better(self) -> Better {
+        match self {
+            Metric::SpawnRate | Metric::YieldRate | Metric::RoundTripRate | Metric::TimerRate => {
+                Better::Higher
+            }
+            Metric::SpawnRssPerTask
+            | Metric::SleepStartAll
+            | Metric::SleepLate
+            | Metric::SleepPeakRss => Better::Lower,
+        }
+    }
+
+    /// A value as the table shows it, in the unit of [`Metric::label`].
+    pub fn format(self, value: f64) -> String {
+        match self {
+            Metric::SpawnRate | Metric::YieldRate | Metric::RoundTripRate | Metric::TimerRate => {
+                format!("{:.2}", value / 1e6)
+            }
+            Metric::SpawnRssPerTask => format!("{value:.0}"),
+            Metric::SleepStartAll | Metric::SleepLate | Metric::SleepPeakRss => {
+                format!("{value:.1}")
+            }
+        }
+    }
+}
+
+/// How `value` compares with `tokio`, oriented so that greater than 1 is better than tokio.
+/// `None` when the quotient means nothing (a zero or negative cost, such as a sleeper
+/// that woke early).
+pub fn ratio(metric: Metric, value: f64, tokio: f64) -> Option<f64> {
+    let (num, den) = match metric.better() {
+        Better::Higher => (value, tokio),
+        Better::Lower => (tokio, value),
+    };
+    (num > 0.0 && den > 0.0).then(|| num / den)
+}
+
+/// Every measurement, keyed by workload, runtime and metric.
+#[derive(Default, Debug)]
+pub struct Samples(BTreeMap<(Workload, Variant, Metric), Vec<f64>>);
+
+impl Samples {
+    pub fn add(&mut self, workload: Workload, variant: Variant, metric: Metric, value: f64) {
+        self.0
+            .entry((workload, variant, metric))
+            .or_default()
+            .push(value);
+    }
+
+    pub fn median(&self, workload: Workload, variant: Variant, metric: Metric) -> Option<f64> {
+        let mut values = self.0.get(&(workload, variant, metric))?.clone();
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        let mid = values.len() / 2;
+        Some(if values.len() % 2 == 1 {
+            values[mid]
+        } else {
+            (values[mid - 1] + values[mid]) / 2.0
+        })
+    }
+
+    pub fn range(
+        &self,
+        workload: Workload,
+        variant: Variant,
+        metric: Metric,
+    ) -> Option<(f64, f64)> {
+        let values = self.0.get(&(workload, variant, metric))?;
+        let min = values.iter().copied().reduce(f64::min)?;
+        let max = values.iter().copied().reduce(f64::max)?;
+        Some((min, max))
+    }
+}
+
+/// One line of the results table: a metric of a workload, and which variant fills the
+/// tokio column.
+struct Row {
+    workload: Workload,
+    channel: Option<&'static str>,
+    metric: Metric,
+    tokio: Variant,
+}
+
+const ROWS: [Row; 9] = [
+    row(Workload::Spawn, None, Metric::SpawnRate, Variant::Tokio),
+    row(
+        Workload::Spawn,
+        None,
+        Metric::SpawnRssPerTask,
+        Variant::Tokio,
+    ),
+    row(Workload::Yield, None, Metric::YieldRate, Variant::Tokio),
+    row(
+        Workload::PingPong,
+        Some("tokio: mpsc"),
+        Metric::RoundTripRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::PingPong,
+        Some("all: async-channel"),
+        Metric::RoundTripRate,
+        Variant::TokioAsyncChannel,
+    ),
+    row(
+        Workload::Sleeps,
+        None,
+        Metric::SleepStartAll,
+        Variant::Tokio,
+    ),
+    row(Workload::Sleeps, None, Metric::SleepLate, Variant::Tokio),
+    row(Workload::Sleeps, None, Metric::SleepPeakRss, Variant::Tokio),
+    row(Workload::Timers, None, Metric::TimerRate, Variant::Tokio),
+];
+
+const fn row(
+    workload: Workload,
+    channel: Option<&'static str>,
+    metric: Metric,
+    tokio: Variant,
+) -> Row {
+    Row {
+        workload,
+        channel,
+        metric,
+        tokio,
+    }
+}
+
+/// "1e6" for powers of ten, the plain number otherwise.
+fn count(n: usize) -> String {
+    let digits = n.to_string();
+    match digits.strip_prefix('1') {
+        Some(zeros) if zeros.len() >= 3 && zeros.bytes().all(|b| b == b'0') => {
+            format!("1e{}", zeros.len())
+        }
+        _ => digits,
+    }
+}
+
+fn describe(row: &Row, sizes: &Sizes) -> String {
+    let base = match row.workload {
+        Workload::Spawn => format!("spawn {}", count(sizes.spawn_tasks)),
+        Workload::Yield => format!(
+            "yield {}x{}",
+            sizes.yield_tasks,
+            count(sizes.yields_per_task)
+        ),
+        Workload::PingPong => format!("ping-pong {}", count(sizes.round_trips)),
+        Workload::Sleeps => format!(
+            "sleeps {} over {} ms",
+            count(sizes.sleepers),
+            sizes.sleep_span.as_millis()
+        ),
+        Workload::Timers => format!("timers {} create+drop", count(sizes.timers)),
+    };
+    match row.channel {
+        Some(channel) => format!("{base} ({channel})"),
+        None => base,
+    }
+}
+
+/// Renders rows of cells as a text table with aligned columns: the first two columns left,
+/// the others right.
+fn render(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (i, cells) in rows.iter().enumerate() {
+        let line: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                if c < 2 {
+                    format!("{cell:<w$}", w = widths[c])
+                } else {
+                    format!("{cell:>w$}", w = widths[c])
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", line.join(" | ").trim_end());
+        if i == 0 {
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            let _ = writeln!(out, "{}", rule.join("-|-"));
+        }
+    }
+    out
+}
+
+/// The results table: medians and ratios to tokio.
+pub fn table(samples: &Samples, sizes: &Sizes, workloads: &[Workload]) -> String {
+    let mut rows = vec![[
+        "workload",
+        "metric",
+        "tulipa",
+        "tokio",
+        "smol",
+        "tulipa/tokio",
+        "smol/tokio",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for row in ROWS.iter().filter(|r| workloads.contains(&r.workload)) {
+        let median = |v| samples.median(row.workload, v, row.metric);
+        let (tulipa, tokio, smol) = (
+            median(Variant::Tulipa),
+            median(row.tokio),
+            median(Variant::Smol),
+        );
+        let cell = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| row.metric.format(v));
+        let ratio_cell = |v: Option<f64>| match (v, tokio) {
+            (Some(v), Some(t)) => {
+                ratio(row.metric, v, t).map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}x"))
+            }
+            _ => "-".to_owned(),
+        };
+        rows.push(vec![
+            describe(row, sizes),
+            row.metric.label().to_owned(),
+            cell(tulipa),
+            cell(tokio),
+            cell(smol),
+            ratio_cell(tulipa),
+            ratio_cell(smol),
+        ]);
+    }
+    render(&rows)
+}
+
+/// The spread of every cell (min..max over rounds), to judge the noise.
+pub fn spread(samples: &Samples, sizes: &Sizes, workloads: &[Workload]) -> String {
+    let mut rows = vec![["workload", "metric", "tulipa", "tokio", "smol"]
+        .map(String::from)
+        .to_vec()];
+    for row in ROWS.iter().filter(|r| workloads.contains(&r.workload)) {
+        let cell = |v| {
+            samples.range(row.workload, v, row.metric).map_or_else(
+                || "-".to_owned(),
+                |(lo, hi)| format!("{}..{}", row.metric.format(lo), row.metric.format(hi)),
+            )
+        };
+        rows.push(vec![
+            describe(row, sizes),
+            row.metric.label().to_owned(),
+            cell(Variant::Tulipa),
+            cell(row.tokio),
+            cell(Variant::Smol),
+        ]);
+    }
+    render(&rows)
+}
+
+/// Which peer a target compares tulipa with.
+#[derive(Clone, Copy)]
+enum Reference {
+    /// tokio (the variant in the row's tokio column).
+    Tokio,
+    /// The better of tokio and smol on this metric.
+    BestPeer,
+}
+
+/// The targets of the issue, checked against the medians.
+pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
+    let targets: [(&str, usize, Reference); 9] = [
+        (
+            "spawn rate >= the faster of tokio and smol",
+            0,
+            Reference::BestPeer,
+        ),
+        (
+            "peak RSS per spawned task <= the smaller of tokio and smol",
+            1,
+            Reference::BestPeer,
+        ),
+        ("yield rate >= tokio current_thread", 2, Reference::Tokio),
+        (
+            "ping-pong >= tokio current_thread (tokio on its mpsc)",
+            3,
+            Reference::Tokio,
+        ),
+        (
+            "ping-pong >= tokio current_thread (same channel)",
+            4,
+            Reference::Tokio,
+        ),
+        (
+            "sleeps: start all no slower than the better peer",
+            5,
+            Reference::BestPeer,
+        ),
+        (
+            "sleeps: last wake no later than the better peer",
+            6,
+            Reference::BestPeer,
+        ),
+        (
+            "sleeps: peak RSS no larger than the better peer",
+            7,
+            Reference::BestPeer,
+        ),
+        (
+            "timers create+drop no slower than the better peer",
+            8,
+            Reference::BestPeer,
+        ),
+    ];
+    let mut rows = vec![["target", "verdict", "tulipa", "reference", "by"]
+        .map(String::from)
+        .to_vec()];
+    for (text, index, reference) in targets {
+        let row = &ROWS[index];
+        if !workloads.contains(&row.workload) {
+            continue;
+        }
+        let m = row.metric;
+        let median = |v| samples.median(row.workload, v, m);
+        let (Some(tulipa), Some(tokio)) = (median(Variant::Tulipa), median(row.tokio)) else {
+            continue;
+        };
+        let (reference, peer) = match (reference, median(Variant::Smol)) {
+            (Reference::BestPeer, Some(smol)) => match (m.better(), smol > tokio) {
+                (Better::Higher, true) | (Better::Lower, false) => (smol, "smol"),
+                _ => (tokio, row.tokio.name()),
+            },
+            _ => (tokio, row.tokio.name()),
+        };
+        let met = match m.better() {
+            Better::Higher => tulipa >= reference,
+            Better::Lower => tulipa <= reference,
+        };
+        // How far from the reference: a share of it ("23% slower", "8% more"), and for
+        // durations also the absolute difference, since a few tenths of a millisecond can be
+        // a large share and still be noise.
+        let pct = (tulipa / reference - 1.0) * 100.0;
+        let word = match (m.better(), tulipa >= reference) {
+            (Better::Higher, true) => "faster",
+            (Better::Higher, false) => "slower",
+            (Better::Lower, true) => "more",
+            (Better::Lower, false) => "less",
+        };
+        let by = match (m, reference > 0.0) {
+            (Metric::SleepStartAll | Metric::SleepLate, true) => {
+                format!("{:+.1} ms ({:.0}% {word})", tulipa - reference, pct.abs())
+            }
+            (Metric::SleepStartAll | Metric::SleepLate, false) => {
+                format!("{:+.1} ms", tulipa - reference)
+            }
+            (_, true) => format!("{:.0}% {word}", pct.abs()),
+            (_, false) => "-".to_owned(),
+        };
+        rows.push(vec![
+            text.to_owned(),
+            if met { "met" } else { "MISSED" }.to_owned(),
+            m.format(tulipa),
+            format!("{} ({peer})", m.format(reference)),
+            by,
+        ]);
+    }
+    render(&rows)
+}

@@ -1,0 +1,179 @@
+//! The workloads, each written once per runtime with that runtime's own idioms.
+//!
+//! | workload | what is timed | reported |
+//! |---|---|---|
+//! | `spawn` | spawn `1e6` trivial tasks, keep every handle in a `Vec`, await them in order | tasks/s; peak RSS / task |
+//! | `yield` | 100 tasks, each awaiting the runtime's `yield_now` 10,000 times | yields/s |
+//! | `pingpong` | two tasks bouncing a number `1e6` times through two bounded(1) channels | round trips/s |
+//! | `sleeps` | `1e6` tasks sleeping until deadlines spread over 0–1000 ms | time to start all; lateness of the last; peak RSS |
+//! | `timers` | `1e5` times: create a sleep, poll it once (it registers), drop it (it cancels) | timers/s |
+//!
+//! All runtimes draw the same pseudo-random deadlines ([`SplitMix64`], fixed seed). A
+//! workload function returns what it measured; the child process adds the RSS figures.
+
+pub mod pingpong;
+pub mod sleeps;
+pub mod spawn;
+pub mod timers;
+pub mod yields;
+
+use std::time::Duration;
+
+/// One benchmark scenario.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum Workload {
+    Spawn,
+    Yield,
+    PingPong,
+    Sleeps,
+    Timers,
+}
+
+impl Workload {
+    pub const ALL: [Workload; 5] = [
+        Workload::Spawn,
+        Workload::Yield,
+        Workload::PingPong,
+        Workload::Sleeps,
+        Workload::Timers,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Spawn => "spawn",
+            Workload::Yield => "yield",
+            Workload::PingPong => "pingpong",
+            Workload::Sleeps => "sleeps",
+            Workload::Timers => "timers",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Workload> {
+        Workload::ALL.into_iter().find(|w| w.name() == name)
+    }
+
+    /// The runtimes this workload runs on. Only ping-pong has the extra tokio row: it is the
+    /// one workload whose tokio version uses a different channel than the other two.
+    pub fn variants(self) -> &'static [Variant] {
+        match self {
+            Workload::PingPong => &[
+                Variant::Tulipa,
+                Variant::Tokio,
+                Variant::TokioAsyncChannel,
+                Variant::Smol,
+            ],
+            _ => &[Variant::Tulipa, Variant::Tokio, Variant::Smol],
+        }
+    }
+}
+
+/// A runtime, or for ping-pong a runtime plus a channel implementation.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum Variant {
+    /// tulipa (ping-pong: async-channel, as tulipa has no channel of its own yet).
+    Tulipa,
+    /// tokio current_thread (ping-pong: `tokio::sync::mpsc`).
+    Tokio,
+    /// tokio current_thread with async-channel, for an executor-only ping-pong comparison.
+    TokioAsyncChannel,
+    /// smol: async-executor's `LocalExecutor` under async-io (ping-pong: async-channel).
+    Smol,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 4] = [
+        Variant::Tulipa,
+        Variant::Tokio,
+        Variant::TokioAsyncChannel,
+        Variant::Smol,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Tulipa => "tulipa",
+            Variant::Tokio => "tokio",
+            Variant::TokioAsyncChannel => "tokio+async-channel",
+            Variant::Smol => "smol",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Variant> {
+        Variant::ALL.into_iter().find(|v| v.name() == name)
+    }
+}
+
+/// Workload sizes; the defaults are the issue's.
+#[derive(Clone, Copy, Debug)]
+pub struct Sizes {
+    pub spawn_tasks: usize,
+    pub yield_tasks: usize,
+    pub yields_per_task: usize,
+    pub round_trips: usize,
+    pub sleepers: usize,
+    /// Deadlines of the `sleeps` workload are spread over `[0, sleep_span)`; not scaled.
+    pub sleep_span: Duration,
+    pub timers: usize,
+}
+
+impl Sizes {
+    /// The sizes multiplied by `scale` (at least 1 of everything).
+    pub fn scaled(scale: f64) -> Sizes {
+        let s = |n: usize| ((n as f64 * scale).round() as usize).max(1);
+        Sizes {
+            spawn_tasks: s(1_000_000),
+            yield_tasks: 100,
+            yields_per_task: s(10_000),
+            round_trips: s(1_000_000),
+            sleepers: s(1_000_000),
+            sleep_span: Duration::from_millis(1000),
+            timers: s(100_000),
+        }
+    }
+}
+
+/// A tokio runtime as `#[tokio::main(flavor = "current_thread")]` builds it.
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("could not build the tokio runtime")
+}
+
+/// A tulipa runtime with its default configuration.
+pub fn tulipa_runtime() -> tulipa::Runtime {
+    tulipa::Runtime::new().expect("could not build the tulipa runtime")
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fast, well-mixed generator, so every
+/// runtime draws the same "random" deadlines in the same order.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// The seed used by every workload.
+    pub const SEED: u64 = 0x7475_6c69_7061_2121; // "tulipa!!"
+
+    pub fn new() -> SplitMix64 {
+        SplitMix64(Self::SEED)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A duration in `[0, span)` (the modulo bias is below 1e-9 for spans under 2^34 ns).
+    pub fn below(&mut self, span: Duration) -> Duration {
+        let span = u64::try_from(span.as_nanos()).unwrap_or(u64::MAX).max(1);
+        Duration::from_nanos(self.next_u64() % span)
+    }
+}
+
+/// Panics unless `sum` is `0 + 1 + ... + (n - 1)`: every task ran and returned its value.
+pub fn check_sum(sum: usize, n: usize) {
+    let expected = n.wrapping_mul(n.wrapping_sub(1)) / 2;
+    assert_eq!(sum, expected, "a task's result went missing");
+}
