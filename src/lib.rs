@@ -89,11 +89,13 @@ pub mod host;
 #[allow(dead_code, unused_imports)] // used by sync primitives, queues and channels (in progress)
 mod loom;
 pub mod queue;
+pub mod streams;
 mod scheduler;
 pub mod sync;
 pub mod task;
 mod taskgroup;
 pub mod time;
+pub mod transports;
 #[allow(dead_code)] // used by sync primitives, queues and channels (in progress)
 mod waitlist;
 
@@ -111,6 +113,13 @@ pub use time::{sleep, sleep_until, Instant};
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use sys::{run, Builder, Runtime};
+
+/// TCP, UDP and Unix sockets (native only: a browser has no sockets; use WebSockets there).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod net {
+    #[allow(unused_imports)] // filled in by the networking work in progress
+    pub use crate::sys::net::*;
+}
 
 /// Browser entry points: start a root future, await a JS `Promise`, turn a task into one.
 ///

@@ -71,6 +71,8 @@ mod future;
 mod queue;
 #[path = "portable/sim.rs"]
 mod sim;
+#[path = "portable/streams.rs"]
+mod streams;
 #[path = "portable/sync.rs"]
 mod sync;
 #[path = "portable/taskgroup.rs"]

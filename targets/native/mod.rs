@@ -1,6 +1,7 @@
 //! The native backend: a mio `Poll` parks the loop's thread between turns; a thread pool runs
 //! blocking work.
 
+pub(crate) mod net;
 mod pool;
 #[allow(dead_code)] // the I/O types of the networking work build on it
 pub(crate) mod reactor;

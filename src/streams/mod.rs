@@ -1,0 +1,1 @@
+//! Streams over any transport (in progress).

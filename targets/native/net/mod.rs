@@ -1,0 +1,1 @@
+//! Native sockets (in progress).

@@ -1,0 +1,1 @@
+//! Portable tests: streams (in progress).
