@@ -21,7 +21,6 @@ use crate::scheduler::Local;
 thread_local! {
     static LOOP: RefCell<Option<Rc<Local>>> = const { RefCell::new(None) };
     static TASK: Cell<TaskCtx> = const { Cell::new(TaskCtx::NONE) };
-    static CANCEL_MSG: Cell<Option<Box<str>>> = const { Cell::new(None) };
 }
 
 /// What the running task may learn about itself while it is polled.
@@ -110,13 +109,11 @@ pub(crate) fn task() -> TaskCtx {
 }
 
 /// Sets the running task for the duration of a poll; returns the previous one.
-pub(crate) fn set_task(ctx: TaskCtx, cancel_msg: Option<Box<str>>) -> TaskCtx {
-    CANCEL_MSG.with(|m| m.set(cancel_msg));
+pub(crate) fn set_task(ctx: TaskCtx) -> TaskCtx {
     TASK.with(|t| t.replace(ctx))
 }
 
 pub(crate) fn restore_task(prev: TaskCtx) {
-    CANCEL_MSG.with(|m| m.set(None));
     TASK.with(|t| t.set(prev));
 }
 
@@ -132,5 +129,5 @@ pub(crate) fn take_cancel() -> Option<Option<Box<str>>> {
             ..ctx
         })
     });
-    Some(CANCEL_MSG.with(Cell::take))
+    Some(with_loop_id(ctx.loop_id, |l| l.take_cancel_msg(ctx.key)).flatten())
 }

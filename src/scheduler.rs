@@ -67,7 +67,6 @@ pub(crate) struct TaskMeta {
     pub(crate) id: TaskId,
     pub(crate) key: AtomicU32,
     pub(crate) flags: AtomicU8,
-    pub(crate) cancel_msg: Mutex<Option<Box<str>>>,
 }
 
 impl TaskMeta {
@@ -77,25 +76,41 @@ impl TaskMeta {
             id: TaskId::next(),
             key: AtomicU32::new(UNREGISTERED),
             flags: AtomicU8::new(flags),
-            cancel_msg: Mutex::new(None),
         }
     }
 
     /// Requests cancellation (`hard`: drop the future even in soft mode) and wakes the task
-    /// so that it sees the request.
+    /// so that it sees the request. The message, if any, goes to the task's registry entry
+    /// (it is rare, so it is kept out of every task's allocation).
     pub(crate) fn cancel(&self, msg: Option<Box<str>>, hard: bool) {
-        if let Some(msg) = msg {
-            *lock(&self.cancel_msg) = Some(msg);
-        }
         self.flags
             .fetch_or(if hard { CANCEL | HARD } else { CANCEL }, Ordering::SeqCst);
         let key = self.key.load(Ordering::SeqCst);
         if key == UNREGISTERED {
-            return; // Rule 4: its first run will see the flag.
+            // Rule 4: its first run will see the flag. A message must still reach it: attach
+            // it to the task's pending `Remote::Spawn`, or, if the loop took that item an
+            // instant ago, send it after (found by id).
+            if let Some(msg) = msg {
+                if let Some(msg) = self.shared.attach_cancel_msg(self.id, msg) {
+                    self.shared.push(Remote::Cancel {
+                        key: None,
+                        id: self.id,
+                        msg: Some(msg),
+                    });
+                }
+            }
+            return;
         }
-        let woke = context::with_loop_id(self.shared.id, |local| local.wake_for_cancel(key));
-        if woke.is_none() {
-            self.shared.push(Remote::Cancel(key));
+        let mut msg = Some(msg);
+        context::with_loop_id(self.shared.id, |local| {
+            local.request_cancel(Some(key), self.id, msg.take().flatten());
+        });
+        if let Some(msg) = msg {
+            self.shared.push(Remote::Cancel {
+                key: Some(key),
+                id: self.id,
+                msg,
+            });
         }
     }
 }
@@ -107,22 +122,46 @@ pub(crate) struct TaskEntry {
     waker: Waker,
     pub(crate) id: TaskId,
     pub(crate) location: &'static Location<'static>,
-    pub(crate) name: Option<Box<str>>,
+    /// Name and cancel message: most tasks have neither, so they live behind one pointer.
+    extra: Option<Box<TaskExtra>>,
     pub(crate) started: bool,
     pub(crate) cancelling: bool,
 }
 
-/// Name and spawn location of a task, carried from `spawn` to its registration.
+#[derive(Default)]
+struct TaskExtra {
+    name: Option<Box<str>>,
+    cancel_msg: Option<Box<str>>,
+}
+
+impl TaskEntry {
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.extra.as_ref()?.name.as_deref()
+    }
+
+    fn set_cancel_msg(&mut self, msg: Box<str>) {
+        self.extra.get_or_insert_with(Default::default).cancel_msg = Some(msg);
+    }
+}
+
+/// Name, spawn location and (rarely) an early cancel message of a task, carried from
+/// `spawn` to its registration.
 pub(crate) struct TaskInit {
     pub(crate) location: &'static Location<'static>,
     pub(crate) name: Option<Box<str>>,
+    pub(crate) cancel_msg: Option<Box<str>>,
 }
 
 /// A request from another thread, queued in the inbox.
 pub(crate) enum Remote {
     Spawn(Task, TaskInit),
     Run(Task),
-    Cancel(u32),
+    /// Wake a task for cancellation; `key` is `None` if the canceller saw it unregistered.
+    Cancel {
+        key: Option<u32>,
+        id: TaskId,
+        msg: Option<Box<str>>,
+    },
 }
 
 struct Inbox {
@@ -177,6 +216,21 @@ impl Shared {
     pub(crate) fn is_closed(&self) -> bool {
         lock(&self.inbox).closed
     }
+
+    /// Attaches a cancel message to task `id`'s pending spawn, if it is still in the inbox;
+    /// gives the message back otherwise.
+    fn attach_cancel_msg(&self, id: TaskId, msg: Box<str>) -> Option<Box<str>> {
+        let mut inbox = lock(&self.inbox);
+        for item in inbox.items.iter_mut() {
+            if let Remote::Spawn(task, init) = item {
+                if task.metadata().id == id {
+                    init.cancel_msg = Some(msg);
+                    return None;
+                }
+            }
+        }
+        Some(msg)
+    }
 }
 
 fn dispose_closed(item: Remote) {
@@ -191,7 +245,7 @@ fn dispose_closed(item: Remote) {
                 run_task(task, true);
             }
         }
-        Remote::Cancel(_) => {}
+        Remote::Cancel { .. } => {}
     }
 }
 
@@ -217,18 +271,13 @@ pub(crate) fn run_task(task: Task, force_cancel: bool) {
     let flags = meta.flags.load(Ordering::SeqCst);
     let requested = flags & CANCEL != 0;
     let cancel = force_cancel || flags & HARD != 0 || (requested && flags & SOFT == 0);
-    let msg = if cancel {
-        lock(&meta.cancel_msg).clone()
-    } else {
-        None
-    };
     let ctx = TaskCtx {
         key: meta.key.load(Ordering::SeqCst),
         loop_id: meta.shared.id,
         cancel,
         cancel_requested: requested,
     };
-    let prev = context::set_task(ctx, msg);
+    let prev = context::set_task(ctx);
     task.run();
     context::restore_task(prev);
 }
@@ -324,11 +373,17 @@ impl Local {
 
     fn register(&self, task: &Task, init: TaskInit) {
         let meta = task.metadata();
+        let extra = (init.name.is_some() || init.cancel_msg.is_some()).then(|| {
+            Box::new(TaskExtra {
+                name: init.name,
+                cancel_msg: init.cancel_msg,
+            })
+        });
         let entry = TaskEntry {
             waker: task.waker(),
             id: meta.id,
             location: init.location,
-            name: init.name,
+            extra,
             started: false,
             cancelling: meta.flags.load(Ordering::SeqCst) & CANCEL != 0,
         };
@@ -348,14 +403,37 @@ impl Local {
         }
     }
 
-    fn wake_for_cancel(&self, key: u32) {
-        let waker = self.tasks.borrow_mut().get_mut(key as usize).map(|e| {
-            e.cancelling = true;
-            e.waker.clone()
-        });
+    /// Marks task `id` (at `key`, if known) as cancelling, keeps its message, and wakes it.
+    fn request_cancel(&self, key: Option<u32>, id: TaskId, msg: Option<Box<str>>) {
+        let waker = {
+            let mut tasks = self.tasks.borrow_mut();
+            let entry = match key {
+                // A key is reused after its task ends: check that it is still this task.
+                Some(k) => tasks.get_mut(k as usize).filter(|e| e.id == id),
+                None => tasks.iter_mut().map(|(_, e)| e).find(|e| e.id == id),
+            };
+            entry.map(|e| {
+                e.cancelling = true;
+                if let Some(msg) = msg {
+                    e.set_cancel_msg(msg);
+                }
+                e.waker.clone()
+            })
+        };
         if let Some(w) = waker {
             w.wake();
         }
+    }
+
+    /// The cancel message of the task at `key`, taken for its `Cancelled` outcome.
+    pub(crate) fn take_cancel_msg(&self, key: u32) -> Option<Box<str>> {
+        let mut tasks = self.tasks.borrow_mut();
+        tasks
+            .get_mut(key as usize)?
+            .extra
+            .as_mut()?
+            .cancel_msg
+            .take()
     }
 
     pub(crate) fn task_state(&self, e: &TaskEntry, key: usize) -> TaskState {
@@ -425,7 +503,7 @@ impl Local {
             match item {
                 Remote::Spawn(task, init) => self.register_and_queue(task, init),
                 Remote::Run(task) => self.queue.borrow_mut().push_back(task),
-                Remote::Cancel(key) => self.wake_for_cancel(key),
+                Remote::Cancel { key, id, msg } => self.request_cancel(key, id, msg),
             }
         }
     }
@@ -525,6 +603,10 @@ impl Local {
     }
 
     pub(crate) fn fire_due_timers(&self) {
+        // Most turns of a busy loop have no timer at all: don't even read the clock.
+        if self.timers.borrow().is_empty() {
+            return;
+        }
         let now = self.now().as_nanos();
         loop {
             // Pop in small batches so no borrow is held while waking (rule 3).
@@ -575,7 +657,7 @@ impl Local {
                 match item {
                     Remote::Spawn(task, init) => self.register_and_queue(task, init),
                     Remote::Run(task) => self.queue.borrow_mut().push_back(task),
-                    Remote::Cancel(_) => {}
+                    Remote::Cancel { .. } => {}
                 }
             }
             let wakers: Vec<Waker> = self

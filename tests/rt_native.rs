@@ -513,3 +513,23 @@ fn rt_cancel_from_another_thread_reaches_a_waiting_task() {
         }
     });
 }
+
+#[test]
+fn rt_cancel_message_reaches_a_task_not_yet_taken_from_the_inbox() {
+    within(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let h = rt.handle();
+        let t = thread::spawn(move || {
+            let t = h.spawn(std::future::pending::<()>());
+            // The loop is not running: the task is still in its inbox, unregistered.
+            assert!(t.cancel_with("before it ever ran"));
+            t
+        })
+        .join()
+        .unwrap();
+        match rt.block_on(t) {
+            Err(JoinError::Cancelled(c)) => assert_eq!(c.message(), Some("before it ever ran")),
+            other => panic!("{other:?}"),
+        }
+    });
+}

@@ -46,8 +46,7 @@ impl JoinError {
         let (task, location) = context::with_loop_id(ctx.loop_id, |local| {
             local.tasks.borrow().get(ctx.key as usize).map(|e| {
                 let name = e
-                    .name
-                    .as_deref()
+                    .name()
                     .map_or_else(|| super::default_name(e.id), str::to_owned);
                 (name, Some(e.location))
             })

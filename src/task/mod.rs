@@ -183,10 +183,7 @@ pub(crate) fn describe_current() -> Option<String> {
     context::with_loop_id(ctx.loop_id, |local| {
         let tasks = local.tasks.try_borrow().ok()?;
         let e = tasks.get(ctx.key as usize)?;
-        let name = e
-            .name
-            .as_deref()
-            .map_or_else(|| default_name(e.id), str::to_owned);
+        let name = e.name().map_or_else(|| default_name(e.id), str::to_owned);
         Some(format!("'{name}' (spawned at {})", e.location))
     })
     .flatten()
@@ -212,10 +209,7 @@ pub fn current() -> Option<TaskInfo> {
         let tasks = local.tasks.borrow();
         tasks.get(ctx.key as usize).map(|e| TaskInfo {
             id: e.id,
-            name: e
-                .name
-                .as_deref()
-                .map_or_else(|| default_name(e.id), str::to_owned),
+            name: e.name().map_or_else(|| default_name(e.id), str::to_owned),
             state: crate::task::TaskState::Running,
             location: e.location,
         })
@@ -246,10 +240,7 @@ pub fn all_tasks() -> Vec<TaskInfo> {
             .iter()
             .map(|(key, e)| TaskInfo {
                 id: e.id,
-                name: e
-                    .name
-                    .as_deref()
-                    .map_or_else(|| default_name(e.id), str::to_owned),
+                name: e.name().map_or_else(|| default_name(e.id), str::to_owned),
                 state: local.task_state(e, key),
                 location: e.location,
             })
@@ -468,18 +459,40 @@ impl Builder {
         TaskInit {
             location,
             name: self.name,
+            cancel_msg: None,
         }
     }
 }
 
-/// Wraps a task's future: cancellation, panic capture, registry bookkeeping.
-async fn wrap<F: Future>(future: F) -> Result<F::Output, JoinError> {
-    // Declared first so it drops last: the entry leaves the registry after the future itself
-    // was dropped, whether it completed, was cancelled or was dropped by the loop.
-    let _registration = Registration;
-    let mut future = std::pin::pin!(future);
-    let mut started = false;
-    std::future::poll_fn(move |cx| poll_task(future.as_mut(), &mut started, cx)).await
+pin_project_lite::pin_project! {
+    /// A task's future as the loop runs it: cancellation, panic capture, registry
+    /// bookkeeping. A struct rather than an `async fn` so the future is stored once.
+    struct TaskFuture<F> {
+        #[pin]
+        future: F,
+        started: bool,
+        // Dropped after `future` (fields drop in declaration order): the entry leaves the
+        // registry after the future itself was dropped, whether it completed, was
+        // cancelled or was dropped by the loop.
+        registration: Registration,
+    }
+}
+
+fn wrap<F: Future>(future: F) -> TaskFuture<F> {
+    TaskFuture {
+        future,
+        started: false,
+        registration: Registration,
+    }
+}
+
+impl<F: Future> Future for TaskFuture<F> {
+    type Output = Result<F::Output, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        poll_task(this.future, this.started, cx)
+    }
 }
 
 fn poll_task<F: Future>(
