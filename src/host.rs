@@ -168,6 +168,17 @@ impl EventLoop {
         self.local.turn(budget.max(1))
     }
 
+    /// [`EventLoop::turn`] for a driver that has already entered this loop (through
+    /// [`EventLoop::enter`]) and is not inside one of its tasks: skips re-entering, which
+    /// matters when turns are as short as one poll.
+    pub(crate) fn turn_entered(&self, budget: usize) -> Turn {
+        debug_assert_eq!(
+            context::try_with_loop(|l| l.shared.id),
+            Some(self.local.shared.id)
+        );
+        self.local.turn(budget.max(1))
+    }
+
     /// Makes this the current loop of the thread until the guard is dropped, so that
     /// [`crate::spawn`], timers and delayed calls can be used outside a turn.
     ///
@@ -423,7 +434,8 @@ impl RootWaker {
 
     /// Whether the future was woken since the last call; clears the mark.
     pub(crate) fn take(&self) -> bool {
-        self.woken.swap(false, Ordering::AcqRel)
+        // A plain load first: on the hot path (not woken) no read-modify-write is needed.
+        self.woken.load(Ordering::Acquire) && self.woken.swap(false, Ordering::AcqRel)
     }
 
     /// Whether the future is marked for a poll.

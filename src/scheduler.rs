@@ -495,7 +495,10 @@ impl Local {
     }
 
     fn drain_inbox(&self) {
-        if !self.shared.inbox_flag.swap(false, Ordering::AcqRel) {
+        // A plain load first: most turns find the inbox empty and need no read-modify-write.
+        if !self.shared.inbox_flag.load(Ordering::Acquire)
+            || !self.shared.inbox_flag.swap(false, Ordering::AcqRel)
+        {
             return;
         }
         let items = std::mem::take(&mut lock(&self.shared.inbox).items);

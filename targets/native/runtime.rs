@@ -258,7 +258,7 @@ impl Runtime {
                 }
             }
             let before = self.ev.polls();
-            let turn = self.ev.turn(self.budget);
+            let turn = self.ev.turn_entered(self.budget);
             // Counting the turn itself too bounds the run of turns even if one polls nothing.
             since_io += self.ev.polls() - before + 1;
             let timeout = match turn {

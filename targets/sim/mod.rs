@@ -282,7 +282,7 @@ impl Sim {
                 }
             }
             self.host.take_wake();
-            match self.ev.turn(self.budget) {
+            match self.ev.turn_entered(self.budget) {
                 Turn::Busy => {}
                 _ if root.is_woken() => {}
                 Turn::Idle(Some(deadline)) => self.host.advance_to(deadline),
