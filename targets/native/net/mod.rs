@@ -1,1 +1,69 @@
-//! Native sockets (in progress).
+//! Native sockets on the loop's reactor: TCP, UDP and Unix-domain streams, listeners and
+//! datagram sockets (`tulipa::net`, native targets only).
+//!
+//! These are the plain socket types, with async methods and the futures-io traits; the
+//! asyncio transport/protocol and stream layers (`create_connection`, `open_connection`)
+//! are built on them.
+//!
+//! | asyncio / socket | tulipa |
+//! |---|---|
+//! | `loop.sock_connect`, `socket.create_connection` | [`TcpStream::connect`] |
+//! | `socket.create_server` | [`TcpListener::bind`], [`TcpListener::bind_with`] |
+//! | `loop.sock_accept` | [`TcpListener::accept`] |
+//! | `loop.sock_recv` / `sock_sendall` | [`TcpStream::read`] / [`TcpStream::write_all`] |
+//! | `transport.write_eof` | [`TcpStream::shutdown`]`(Shutdown::Write)` |
+//! | `loop.getaddrinfo` | [`lookup_host`] |
+//! | `loop.sock_recvfrom` / `sock_sendto` | [`UdpSocket::recv_from`] / [`UdpSocket::send_to`] |
+//!
+//! Common behaviour of every type here:
+//! - Create them inside a tulipa runtime (`tulipa::run`, `Runtime::block_on`): they register
+//!   with that runtime's reactor. Outside one, constructors fail with an error that says so.
+//! - Host names are resolved on the blocking pool, never on the loop.
+//! - Errors are [`std::io::Error`]s; causes tulipa names itself carry a [`NetError`].
+//! - Writes never raise SIGPIPE; a reset connection stays failed.
+//! - One task reads and one task writes a socket at a time (split streams to share them).
+//! - Dropping a socket deregisters it and closes the descriptor.
+//!
+//! ```
+//! use tulipa::net::{TcpListener, TcpStream};
+//!
+//! tulipa::run(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+//!     let addr = listener.local_addr().unwrap();
+//!     tulipa::spawn(async move {
+//!         loop {
+//!             let (conn, _) = listener.accept().await.unwrap();
+//!             tulipa::spawn(async move {
+//!                 let (mut r, mut w) = conn.into_split();
+//!                 let mut buf = [0; 1024];
+//!                 loop {
+//!                     let n = r.read(&mut buf).await.unwrap();
+//!                     if n == 0 { break; }
+//!                     w.write_all(&buf[..n]).await.unwrap();
+//!                 }
+//!             }).detach();
+//!         }
+//!     }).detach();
+//!     let mut c = TcpStream::connect(addr).await.unwrap();
+//!     c.write_all(b"ping").await.unwrap();
+//!     let mut buf = [0; 4];
+//!     c.read_exact(&mut buf).await.unwrap();
+//!     assert_eq!(&buf, b"ping");
+//! });
+//! ```
+
+mod addr;
+mod error;
+mod evented;
+mod options;
+mod split;
+mod stream;
+mod tcp_listener;
+mod tcp_stream;
+
+pub use addr::{lookup_host, ToSocketAddrs};
+pub use error::NetError;
+pub use options::ListenOptions;
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+pub use tcp_listener::TcpListener;
+pub use tcp_stream::TcpStream;

@@ -1,0 +1,128 @@
+//! [`ListenOptions`]: the socket options a listener needs before it binds.
+
+use std::io;
+use std::net::SocketAddr;
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+/// How [`TcpListener::bind_with`](super::TcpListener::bind_with) sets up its socket.
+///
+/// The defaults are asyncio's `create_server` ones: `SO_REUSEADDR` on (a restarted server
+/// can bind while old connections sit in TIME_WAIT), `SO_REUSEPORT` off, a backlog of 1024.
+///
+/// ```
+/// use tulipa::net::{ListenOptions, TcpListener};
+///
+/// tulipa::run(async {
+///     let opts = ListenOptions::new().reuse_port(true).backlog(128);
+///     let a = TcpListener::bind_with("127.0.0.1:0", &opts).await.unwrap();
+///     // With SO_REUSEPORT, a second listener can share the port.
+///     let b = TcpListener::bind_with(a.local_addr().unwrap(), &opts).await.unwrap();
+///     assert_eq!(a.local_addr().unwrap(), b.local_addr().unwrap());
+/// });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "options do nothing until passed to bind_with"]
+pub struct ListenOptions {
+    reuse_address: bool,
+    reuse_port: bool,
+    backlog: i32,
+    only_v6: Option<bool>,
+    recv_buffer_size: Option<usize>,
+}
+
+impl Default for ListenOptions {
+    fn default() -> ListenOptions {
+        ListenOptions {
+            reuse_address: true,
+            reuse_port: false,
+            backlog: 1024,
+            only_v6: None,
+            recv_buffer_size: None,
+        }
+    }
+}
+
+impl ListenOptions {
+    /// The defaults: reuse-address on, reuse-port off, backlog 1024.
+    ///
+    /// ```
+    /// assert_eq!(tulipa::net::ListenOptions::new(), Default::default());
+    /// ```
+    pub fn new() -> ListenOptions {
+        ListenOptions::default()
+    }
+
+    /// `SO_REUSEADDR` (default on).
+    ///
+    /// ```
+    /// let _o = tulipa::net::ListenOptions::new().reuse_address(false);
+    /// ```
+    pub fn reuse_address(mut self, on: bool) -> ListenOptions {
+        self.reuse_address = on;
+        self
+    }
+
+    /// `SO_REUSEPORT` (default off): several sockets bind the same port and the kernel
+    /// spreads connections over them.
+    ///
+    /// ```
+    /// let _o = tulipa::net::ListenOptions::new().reuse_port(true);
+    /// ```
+    pub fn reuse_port(mut self, on: bool) -> ListenOptions {
+        self.reuse_port = on;
+        self
+    }
+
+    /// The `listen` backlog: connections the kernel queues before `accept` (default 1024;
+    /// the kernel caps it at `net.core.somaxconn`).
+    ///
+    /// ```
+    /// let _o = tulipa::net::ListenOptions::new().backlog(16);
+    /// ```
+    pub fn backlog(mut self, backlog: u32) -> ListenOptions {
+        self.backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
+        self
+    }
+
+    /// `IPV6_V6ONLY` for IPv6 addresses (default: the system's, usually off: `[::]` also
+    /// takes IPv4 connections).
+    ///
+    /// ```
+    /// let _o = tulipa::net::ListenOptions::new().only_v6(true);
+    /// ```
+    pub fn only_v6(mut self, on: bool) -> ListenOptions {
+        self.only_v6 = Some(on);
+        self
+    }
+
+    /// `SO_RCVBUF`, set before `listen` so accepted connections inherit it (the TCP window
+    /// scale is fixed at the handshake).
+    ///
+    /// ```
+    /// let _o = tulipa::net::ListenOptions::new().recv_buffer_size(1 << 20);
+    /// ```
+    pub fn recv_buffer_size(mut self, size: usize) -> ListenOptions {
+        self.recv_buffer_size = Some(size);
+        self
+    }
+
+    /// A bound, listening, non-blocking socket.
+    pub(crate) fn listen_tcp(&self, addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_nonblocking(true)?;
+        socket.set_reuse_address(self.reuse_address)?;
+        if self.reuse_port {
+            socket.set_reuse_port(true)?;
+        }
+        if let (Some(only), true) = (self.only_v6, addr.is_ipv6()) {
+            socket.set_only_v6(only)?;
+        }
+        if let Some(size) = self.recv_buffer_size {
+            socket.set_recv_buffer_size(size)?;
+        }
+        socket.bind(&addr.into())?;
+        socket.listen(self.backlog)?;
+        Ok(socket.into())
+    }
+}
