@@ -53,6 +53,7 @@
 //! ```
 
 mod addr;
+mod datagram;
 mod error;
 mod evented;
 mod options;
@@ -60,10 +61,13 @@ mod split;
 mod stream;
 mod tcp_listener;
 mod tcp_stream;
+mod udp;
 
 pub use addr::{lookup_host, ToSocketAddrs};
+pub use datagram::Received;
 pub use error::NetError;
-pub use options::ListenOptions;
+pub use options::BindOptions;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
+pub use udp::UdpSocket;

@@ -1,20 +1,23 @@
-//! [`ListenOptions`]: the socket options a listener needs before it binds.
+//! [`BindOptions`]: the socket options that must be set before a socket binds.
 
 use std::io;
 use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-/// How [`TcpListener::bind_with`](super::TcpListener::bind_with) sets up its socket.
+/// How [`TcpListener::bind_with`](super::TcpListener::bind_with) and
+/// [`UdpSocket::bind_with`](super::UdpSocket::bind_with) set up their socket before binding.
 ///
 /// The defaults are asyncio's `create_server` ones: `SO_REUSEADDR` on (a restarted server
-/// can bind while old connections sit in TIME_WAIT), `SO_REUSEPORT` off, a backlog of 1024.
+/// can bind while old connections sit in TIME_WAIT), `SO_REUSEPORT` off, a backlog of 1024
+/// (listeners only). For UDP, [`BindOptions::new`] also turns `SO_REUSEADDR` on; use
+/// `reuse_address(false)` for exclusive binds.
 ///
 /// ```
-/// use tulipa::net::{ListenOptions, TcpListener};
+/// use tulipa::net::{BindOptions, TcpListener};
 ///
 /// tulipa::run(async {
-///     let opts = ListenOptions::new().reuse_port(true).backlog(128);
+///     let opts = BindOptions::new().reuse_port(true).backlog(128);
 ///     let a = TcpListener::bind_with("127.0.0.1:0", &opts).await.unwrap();
 ///     // With SO_REUSEPORT, a second listener can share the port.
 ///     let b = TcpListener::bind_with(a.local_addr().unwrap(), &opts).await.unwrap();
@@ -23,7 +26,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "options do nothing until passed to bind_with"]
-pub struct ListenOptions {
+pub struct BindOptions {
     reuse_address: bool,
     reuse_port: bool,
     backlog: i32,
@@ -31,9 +34,9 @@ pub struct ListenOptions {
     recv_buffer_size: Option<usize>,
 }
 
-impl Default for ListenOptions {
-    fn default() -> ListenOptions {
-        ListenOptions {
+impl Default for BindOptions {
+    fn default() -> BindOptions {
+        BindOptions {
             reuse_address: true,
             reuse_port: false,
             backlog: 1024,
@@ -43,22 +46,22 @@ impl Default for ListenOptions {
     }
 }
 
-impl ListenOptions {
+impl BindOptions {
     /// The defaults: reuse-address on, reuse-port off, backlog 1024.
     ///
     /// ```
-    /// assert_eq!(tulipa::net::ListenOptions::new(), Default::default());
+    /// assert_eq!(tulipa::net::BindOptions::new(), Default::default());
     /// ```
-    pub fn new() -> ListenOptions {
-        ListenOptions::default()
+    pub fn new() -> BindOptions {
+        BindOptions::default()
     }
 
     /// `SO_REUSEADDR` (default on).
     ///
     /// ```
-    /// let _o = tulipa::net::ListenOptions::new().reuse_address(false);
+    /// let _o = tulipa::net::BindOptions::new().reuse_address(false);
     /// ```
-    pub fn reuse_address(mut self, on: bool) -> ListenOptions {
+    pub fn reuse_address(mut self, on: bool) -> BindOptions {
         self.reuse_address = on;
         self
     }
@@ -67,9 +70,9 @@ impl ListenOptions {
     /// spreads connections over them.
     ///
     /// ```
-    /// let _o = tulipa::net::ListenOptions::new().reuse_port(true);
+    /// let _o = tulipa::net::BindOptions::new().reuse_port(true);
     /// ```
-    pub fn reuse_port(mut self, on: bool) -> ListenOptions {
+    pub fn reuse_port(mut self, on: bool) -> BindOptions {
         self.reuse_port = on;
         self
     }
@@ -78,9 +81,9 @@ impl ListenOptions {
     /// the kernel caps it at `net.core.somaxconn`).
     ///
     /// ```
-    /// let _o = tulipa::net::ListenOptions::new().backlog(16);
+    /// let _o = tulipa::net::BindOptions::new().backlog(16);
     /// ```
-    pub fn backlog(mut self, backlog: u32) -> ListenOptions {
+    pub fn backlog(mut self, backlog: u32) -> BindOptions {
         self.backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
         self
     }
@@ -89,9 +92,9 @@ impl ListenOptions {
     /// takes IPv4 connections).
     ///
     /// ```
-    /// let _o = tulipa::net::ListenOptions::new().only_v6(true);
+    /// let _o = tulipa::net::BindOptions::new().only_v6(true);
     /// ```
-    pub fn only_v6(mut self, on: bool) -> ListenOptions {
+    pub fn only_v6(mut self, on: bool) -> BindOptions {
         self.only_v6 = Some(on);
         self
     }
@@ -100,16 +103,27 @@ impl ListenOptions {
     /// scale is fixed at the handshake).
     ///
     /// ```
-    /// let _o = tulipa::net::ListenOptions::new().recv_buffer_size(1 << 20);
+    /// let _o = tulipa::net::BindOptions::new().recv_buffer_size(1 << 20);
     /// ```
-    pub fn recv_buffer_size(mut self, size: usize) -> ListenOptions {
+    pub fn recv_buffer_size(mut self, size: usize) -> BindOptions {
         self.recv_buffer_size = Some(size);
         self
     }
 
     /// A bound, listening, non-blocking socket.
     pub(crate) fn listen_tcp(&self, addr: SocketAddr) -> io::Result<std::net::TcpListener> {
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        let socket = self.bound(addr, Type::STREAM, Protocol::TCP)?;
+        socket.listen(self.backlog)?;
+        Ok(socket.into())
+    }
+
+    /// A bound, non-blocking UDP socket.
+    pub(crate) fn bind_udp(&self, addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
+        Ok(self.bound(addr, Type::DGRAM, Protocol::UDP)?.into())
+    }
+
+    fn bound(&self, addr: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket> {
+        let socket = Socket::new(Domain::for_address(addr), ty, Some(proto))?;
         socket.set_nonblocking(true)?;
         socket.set_reuse_address(self.reuse_address)?;
         if self.reuse_port {
@@ -122,7 +136,6 @@ impl ListenOptions {
             socket.set_recv_buffer_size(size)?;
         }
         socket.bind(&addr.into())?;
-        socket.listen(self.backlog)?;
-        Ok(socket.into())
+        Ok(socket)
     }
 }

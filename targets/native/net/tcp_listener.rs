@@ -10,7 +10,7 @@ use mio::Interest;
 
 use super::addr::{each_addr, ToSocketAddrs};
 use super::evented::Evented;
-use super::options::ListenOptions;
+use super::options::BindOptions;
 use super::TcpStream;
 
 /// A listening TCP socket (the socket under asyncio's `create_server`).
@@ -33,7 +33,7 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Binds to `addr` with the default [`ListenOptions`] (`SO_REUSEADDR` on, as asyncio
+    /// Binds to `addr` with the default [`BindOptions`] (`SO_REUSEADDR` on, as asyncio
     /// does; backlog 1024). A host name is resolved on the blocking pool and each address
     /// is tried in order until one binds. Port 0 picks a free port; see
     /// [`local_addr`](TcpListener::local_addr).
@@ -56,7 +56,7 @@ impl TcpListener {
     /// # });
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        TcpListener::bind_target(addr.to_target()?, &ListenOptions::default()).await
+        TcpListener::bind_target(addr.to_target()?, &BindOptions::default()).await
     }
 
     /// Binds to `addr` with `options` (reuse-port, backlog, ...).
@@ -70,22 +70,22 @@ impl TcpListener {
     /// As [`bind`](TcpListener::bind).
     ///
     /// ```
-    /// use tulipa::net::{ListenOptions, TcpListener};
+    /// use tulipa::net::{BindOptions, TcpListener};
     /// # tulipa::run(async {
-    /// let l = TcpListener::bind_with("127.0.0.1:0", &ListenOptions::new().backlog(8)).await.unwrap();
+    /// let l = TcpListener::bind_with("127.0.0.1:0", &BindOptions::new().backlog(8)).await.unwrap();
     /// # drop(l);
     /// # });
     /// ```
     pub async fn bind_with(
         addr: impl ToSocketAddrs,
-        options: &ListenOptions,
+        options: &BindOptions,
     ) -> io::Result<TcpListener> {
         TcpListener::bind_target(addr.to_target()?, options).await
     }
 
     async fn bind_target(
         target: super::addr::sealed::Target,
-        options: &ListenOptions,
+        options: &BindOptions,
     ) -> io::Result<TcpListener> {
         each_addr(target, |addr| {
             let r = options
