@@ -212,3 +212,23 @@ where
     }
     Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no addresses")))
 }
+
+/// The longest Unix socket path this OS takes (`sun_path` less its NUL terminator).
+const MAX_UNIX_PATH: usize = if cfg!(any(target_os = "linux", target_os = "android")) {
+    107
+} else {
+    103 // macOS and the BSDs: 104-byte sun_path
+};
+
+/// Checks that `path` fits in a `sockaddr_un`, so a long path is a clear
+/// [`NetError::PathTooLong`] instead of the OS's terse EINVAL.
+pub(crate) fn unix_path(path: &std::path::Path) -> io::Result<&std::path::Path> {
+    if path.as_os_str().len() > MAX_UNIX_PATH {
+        return Err(NetError::PathTooLong {
+            path: path.to_owned(),
+            max: MAX_UNIX_PATH,
+        }
+        .into());
+    }
+    Ok(path)
+}

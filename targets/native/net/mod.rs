@@ -62,6 +62,9 @@ mod stream;
 mod tcp_listener;
 mod tcp_stream;
 mod udp;
+mod unix_datagram;
+mod unix_listener;
+mod unix_stream;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use datagram::Received;
@@ -71,3 +74,6 @@ pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
 pub use udp::UdpSocket;
+pub use unix_datagram::UnixDatagram;
+pub use unix_listener::UnixListener;
+pub use unix_stream::UnixStream;
