@@ -77,3 +77,57 @@ pub use udp::UdpSocket;
 pub use unix_datagram::UnixDatagram;
 pub use unix_listener::UnixListener;
 pub use unix_stream::UnixStream;
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::task::Poll;
+
+    use super::*;
+    use crate::sys::reactor;
+
+    fn registrations() -> usize {
+        reactor::current().unwrap().registrations()
+    }
+
+    /// Every socket type, every way of ending (drop, split halves, failed and abandoned
+    /// connects), leaves no registration behind in the reactor.
+    #[test]
+    fn sockets_leave_no_registrations_behind() {
+        crate::run(async {
+            assert_eq!(registrations(), 0);
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            assert_eq!(registrations(), 1);
+            let c = TcpStream::connect(addr).await.unwrap();
+            let (s, _) = l.accept().await.unwrap();
+            assert_eq!(registrations(), 3);
+            let (r, w) = c.into_split();
+            drop(r);
+            assert_eq!(registrations(), 3, "the write half keeps the stream");
+            drop(w);
+            drop(s);
+            assert_eq!(registrations(), 1);
+
+            // Refused and abandoned connects.
+            let dead = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap();
+            assert!(TcpStream::connect(dead).await.is_err());
+            for _ in 0..10 {
+                let mut fut = std::pin::pin!(TcpStream::connect(addr));
+                std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_ready())).await;
+            }
+            assert_eq!(registrations(), 1);
+            drop(l);
+
+            let u = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let (a, b) = UnixStream::pair().unwrap();
+            let (d, e) = UnixDatagram::pair().unwrap();
+            assert_eq!(registrations(), 5);
+            drop((u, a, b, d, e));
+            assert_eq!(registrations(), 0);
+        });
+    }
+}
