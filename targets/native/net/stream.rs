@@ -5,8 +5,8 @@
 //
 // 1. Reads use `recv` and writes use `send` with MSG_NOSIGNAL (Linux), through socket2's
 //    `SockRef`, so writing to a closed peer returns EPIPE instead of killing the process,
-//    even if the program reset SIGPIPE to its default action. (std's `write_vectored` and
-//    `UnixStream::write` use `writev`/`write`, which can raise SIGPIPE.)
+//    even if the program reset SIGPIPE to its default action. (std's vectored writes are
+//    `writev`, which can raise SIGPIPE; so were its Unix stream writes in older releases.)
 // 2. The kernel reports a reset (ECONNRESET) once; later reads return 0, which would look
 //    like a clean EOF. So the first ConnectionReset / ConnectionAborted / TimedOut from
 //    either direction is recorded in `failed` and returned by every later read and write.
