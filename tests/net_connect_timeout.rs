@@ -1,0 +1,174 @@
+//! Timed-out connects, against a blackholed address inside a network namespace the test
+//! creates (`ip netns`, root only): the SYN goes out on one end of a veth pair whose other
+//! end has no address (and a static neighbour entry, so no ARP failure), and nothing ever
+//! answers. The test binary re-runs itself inside the namespace. Skipped, with the
+//! reason printed, where namespaces are not available.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::io;
+use std::process::{Command, Output};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tulipa::net::{NetError, TcpStream};
+
+/// Fails the test (instead of hanging) if `f` takes longer than `limit`.
+fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
+    let name = thread::current().name().unwrap_or("?").to_owned();
+    let (done, watched) = std::sync::mpsc::channel::<()>();
+    thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watched.recv_timeout(limit) {
+            eprintln!("test {name} still running after {limit:?}: lost wakeup or hang");
+            std::process::exit(101);
+        }
+    });
+    let out = f();
+    let _ = done.send(());
+    out
+}
+
+const CHILD: &str = "TULIPA_NETNS_CHILD";
+/// Inside the namespace: 10.9.9.1/24 is on veth v0, whose peer v1 drops everything, so
+/// 10.9.9.2 never answers.
+const BLACKHOLE: &str = "10.9.9.2:80";
+
+/// The child's half: runs only inside the namespace.
+#[test]
+fn child_connects_time_out() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    within(Duration::from_secs(60), || {
+        tulipa::run(async {
+            // Our own limit.
+            let limit = Duration::from_millis(300);
+            let start = Instant::now();
+            let e = TcpStream::connect_timeout(BLACKHOLE, limit)
+                .await
+                .unwrap_err();
+            let took = start.elapsed();
+            assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{e}");
+            match NetError::of(&e) {
+                Some(NetError::ConnectTimedOut { addr, after }) => {
+                    assert_eq!(addr.to_string(), BLACKHOLE);
+                    assert_eq!(*after, limit);
+                }
+                other => panic!("expected ConnectTimedOut, got {other:?}"),
+            }
+            assert!(took >= limit && took < Duration::from_secs(5), "{took:?}");
+
+            // The OS's own limit (tcp_syn_retries = 1 in this namespace: about 3 s).
+            let start = Instant::now();
+            let e = TcpStream::connect(BLACKHOLE).await.unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{e}");
+            assert_eq!(NetError::of(&e), None, "a plain OS timeout");
+            println!("child: OS connect timeout after {:?}", start.elapsed());
+
+            // The other connect errors stay distinct here too.
+            let e = TcpStream::connect("127.0.0.1:1").await.unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}");
+            let e = TcpStream::connect("10.7.0.1:80").await.unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::HostUnreachable, "{e}");
+        })
+    });
+    println!("child: all timeouts seen");
+}
+
+/// Runs `args` as a command; its output, or an error message.
+fn sh(args: &[&str]) -> Result<Output, String> {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .map_err(|e| format!("{}: {e}", args[0]))?;
+    if out.status.success() {
+        Ok(out)
+    } else {
+        Err(format!(
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// Deletes the namespace on drop.
+struct Netns(String);
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = sh(&["ip", "netns", "del", &self.0]);
+    }
+}
+
+fn make_namespace() -> Result<Netns, String> {
+    let name = format!("tulipa-net-{}", std::process::id());
+    sh(&["ip", "netns", "add", &name])?;
+    let ns = Netns(name);
+    let n = ns.0.as_str();
+    sh(&["ip", "-n", n, "link", "set", "lo", "up"])?;
+    sh(&[
+        "ip", "-n", n, "link", "add", "v0", "type", "veth", "peer", "name", "v1",
+    ])?;
+    sh(&["ip", "-n", n, "addr", "add", "10.9.9.1/24", "dev", "v0"])?;
+    sh(&["ip", "-n", n, "link", "set", "v0", "up"])?;
+    sh(&["ip", "-n", n, "link", "set", "v1", "up"])?;
+    sh(&[
+        "ip",
+        "-n",
+        n,
+        "neigh",
+        "add",
+        "10.9.9.2",
+        "lladdr",
+        "02:00:00:00:00:02",
+        "dev",
+        "v0",
+        "nud",
+        "permanent",
+    ])?;
+    sh(&["ip", "-n", n, "route", "add", "unreachable", "10.7.0.0/16"])?;
+    sh(&[
+        "ip",
+        "netns",
+        "exec",
+        n,
+        "sh",
+        "-c",
+        "echo 1 > /proc/sys/net/ipv4/tcp_syn_retries",
+    ])?;
+    Ok(ns)
+}
+
+#[test]
+fn connect_times_out_against_a_blackholed_address() {
+    if std::env::var_os(CHILD).is_some() {
+        return;
+    }
+    let ns = match make_namespace() {
+        Ok(ns) => ns,
+        Err(e) => {
+            eprintln!("skipped: cannot set up a network namespace ({e})");
+            return;
+        }
+    };
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("ip")
+        .args(["netns", "exec", &ns.0])
+        .arg(exe)
+        .args(["--exact", "child_connects_time_out", "--nocapture"])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("child: all timeouts seen"),
+        "child failed: {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!(
+        "{}",
+        stdout
+            .lines()
+            .find(|l| l.contains("OS connect timeout"))
+            .unwrap_or("")
+    );
+}
