@@ -347,3 +347,58 @@ fn socket_options_round_trip() {
         })
     });
 }
+
+#[test]
+fn buf_reader_reads_lines_across_chunk_boundaries() {
+    use futures_io::AsyncBufRead;
+    use std::pin::Pin;
+    use tulipa::net::BufReader;
+    within(LIMIT, || {
+        tulipa::run(async {
+            let (mut c, s) = pair().await;
+            let lines: Vec<String> = (0..2000)
+                .map(|i| format!("line {i} {}", "x".repeat(i % 97)))
+                .collect();
+            let text = lines.join("\n") + "\n";
+            let writer = tulipa::spawn(async move {
+                let mut rng = Rng(7);
+                let bytes = text.as_bytes();
+                let mut at = 0;
+                while at < bytes.len() {
+                    let len = (1 + rng.below(300) as usize).min(bytes.len() - at);
+                    c.write_all(&bytes[at..at + len]).await.unwrap();
+                    at += len;
+                }
+                c.shutdown(Shutdown::Write).unwrap();
+            });
+            let mut r = BufReader::with_capacity(64, s);
+            let mut got = Vec::new();
+            let mut line = Vec::new();
+            loop {
+                let chunk = std::future::poll_fn(|cx| {
+                    Pin::new(&mut r).poll_fill_buf(cx).map_ok(|b| b.to_vec())
+                })
+                .await
+                .unwrap();
+                if chunk.is_empty() {
+                    break;
+                }
+                let take = match chunk.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        line.extend_from_slice(&chunk[..i]);
+                        got.push(String::from_utf8(std::mem::take(&mut line)).unwrap());
+                        i + 1
+                    }
+                    None => {
+                        line.extend_from_slice(&chunk);
+                        chunk.len()
+                    }
+                };
+                Pin::new(&mut r).consume(take);
+            }
+            writer.await.unwrap();
+            assert!(line.is_empty());
+            assert_eq!(got, lines);
+        })
+    });
+}

@@ -53,6 +53,7 @@
 //! ```
 
 mod addr;
+mod buf_reader;
 mod datagram;
 mod error;
 mod evented;
@@ -67,6 +68,7 @@ mod unix_listener;
 mod unix_stream;
 
 pub use addr::{lookup_host, ToSocketAddrs};
+pub use buf_reader::BufReader;
 pub use datagram::Received;
 pub use error::NetError;
 pub use options::BindOptions;

@@ -21,7 +21,8 @@ use super::stream::StreamCore;
 /// Create one with [`TcpStream::connect`] or get one from
 /// [`TcpListener::accept`](super::TcpListener::accept). It reads and writes with async
 /// methods ([`read`](TcpStream::read), [`write_all`](TcpStream::write_all), ...) and
-/// implements futures-io's [`AsyncRead`] and [`AsyncWrite`].
+/// implements futures-io's [`AsyncRead`] and [`AsyncWrite`]; wrap it in
+/// [`BufReader`](super::BufReader) for [`AsyncBufRead`](futures_io::AsyncBufRead).
 ///
 /// One task reads and one task writes at a time: to read and write concurrently, split it
 /// with [`split`](TcpStream::split) (borrowed halves) or [`into_split`](TcpStream::into_split)
