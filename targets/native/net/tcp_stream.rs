@@ -61,7 +61,9 @@ pub struct TcpStream {
 
 impl TcpStream {
     /// Connects to `addr`. A host name is resolved on the blocking pool; each address is
-    /// tried in the resolver's order until one connects.
+    /// tried in the resolver's order, one at a time, until one connects (no happy-eyeballs
+    /// racing of IPv6 against IPv4: an address that does not answer costs the OS's connect
+    /// timeout, so use [`connect_timeout`](TcpStream::connect_timeout) to bound each try).
     ///
     /// # Errors
     ///
