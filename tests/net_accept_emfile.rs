@@ -1,0 +1,101 @@
+//! `accept` at the descriptor limit: EMFILE comes back as an error (no hang, no panic, the
+//! pending connection stays queued), and accepting works again once descriptors free up.
+//! The test binary re-runs itself under `sh -c 'ulimit -n 64'` so the limit is low enough
+//! to reach; the child's half is a no-op in normal runs.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::fs::File;
+use std::process::Command;
+use std::thread;
+use std::time::Duration;
+
+use tulipa::net::TcpListener;
+
+/// Fails the test (instead of hanging) if `f` takes longer than `limit`.
+fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
+    let name = thread::current().name().unwrap_or("?").to_owned();
+    let (done, watched) = std::sync::mpsc::channel::<()>();
+    thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watched.recv_timeout(limit) {
+            eprintln!("test {name} still running after {limit:?}: lost wakeup or hang");
+            std::process::exit(101);
+        }
+    });
+    let out = f();
+    let _ = done.send(());
+    out
+}
+
+const CHILD: &str = "TULIPA_EMFILE_CHILD";
+const EMFILE: i32 = 24;
+
+/// Opens /dev/null until the process is out of descriptors.
+fn exhaust() -> Vec<File> {
+    let mut held = Vec::new();
+    loop {
+        match File::open("/dev/null") {
+            Ok(f) => held.push(f),
+            Err(e) if e.raw_os_error() == Some(EMFILE) => return held,
+            Err(e) => panic!("open: {e}"),
+        }
+    }
+}
+
+#[test]
+fn child_accept_at_the_descriptor_limit() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    within(Duration::from_secs(60), || {
+        tulipa::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut held = exhaust();
+            // Free one descriptor for the client; the kernel queues the connection.
+            held.pop();
+            let _client = std::net::TcpStream::connect(addr).unwrap();
+            for _ in 0..3 {
+                let e = listener.accept().await.unwrap_err();
+                assert_eq!(e.raw_os_error(), Some(EMFILE), "{e}");
+            }
+            drop(held);
+            let (stream, peer) = listener.accept().await.unwrap();
+            assert_eq!(peer, _client.local_addr().unwrap());
+            drop(stream);
+        })
+    });
+    println!("child: accept recovered after EMFILE");
+}
+
+#[test]
+fn accept_reports_emfile_and_recovers() {
+    if std::env::var_os(CHILD).is_some() {
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = match Command::new("sh")
+        .args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
+        .arg(exe)
+        .args([
+            "--exact",
+            "child_accept_at_the_descriptor_limit",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("skipped: no sh to lower the descriptor limit ({e})");
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("child: accept recovered after EMFILE"),
+        "child failed: {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
