@@ -1,6 +1,9 @@
 //! Browser-only behaviour of the web backend, in headless Chrome: yielding to macrotasks
 //! under load, JS promises as futures and tasks as promises.
 
+// These tests need tulipa's web backend (wasm32 only); natively this binary is empty.
+#![cfg(target_arch = "wasm32")]
+
 use std::cell::Cell;
 use std::rc::Rc;
 

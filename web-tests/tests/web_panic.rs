@@ -2,6 +2,9 @@
 //! loop refuses further work, and promises waiting on it are rejected instead of hanging.
 //! Alone in its own test binary: after the panic this page's loop is stopped for good.
 
+// These tests need tulipa's web backend (wasm32 only); natively this binary is empty.
+#![cfg(target_arch = "wasm32")]
+
 use tulipa::web::{spawn_promise, PromiseFuture};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
