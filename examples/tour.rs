@@ -1,0 +1,416 @@
+//! A guided tour of what tulipa has today, printed step by step.
+//!
+//! ```text
+//! cargo run --example tour
+//! ```
+//!
+//! Each step runs a few lines of tulipa and prints what they show; the whole tour takes a
+//! couple of seconds. It uses native-only parts (`tulipa::run`, threads), so it runs natively;
+//! `examples/browser/` shows tulipa in a web page.
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    tour::run();
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    // The tour needs `tulipa::run` and threads, which the browser does not have; see
+    // examples/browser for tulipa in a page.
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod tour {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::Duration;
+
+    use futures_channel::oneshot;
+    use tulipa::host::{EventLoop, Host, Turn};
+    use tulipa::task::{self, Builder};
+    use tulipa::time::{self, MissedTickBehavior};
+    use tulipa::{Handle, Instant, JoinError};
+
+    pub fn run() {
+        println!("A tour of tulipa: asyncio for Rust, native and in the browser.");
+        println!("Every step below is a few lines of examples/tour.rs.");
+
+        tulipa::run(async {
+            spawn_and_await().await;
+            ordering().await;
+            cancellation().await;
+            panicking_task().await;
+            names_and_dump().await;
+            sleep_timeout_interval().await;
+            virtual_time().await;
+            delayed_calls().await;
+            blocking_work().await;
+            other_threads().await;
+        });
+        sim_deadlock();
+        custom_host();
+
+        step("End of the tour");
+        println!("   That is tulipa today: tasks, cancellation, timers, virtual time, delayed");
+        println!("   calls, blocking offload, cross-thread handles, a deterministic simulator");
+        println!("   and a pluggable host, with the same API in the browser (examples/browser).");
+        println!("   Still to come: sync primitives and queues, combinators, transports and");
+        println!("   protocols, networking (TCP, UDP, Unix sockets), TLS, WebSockets,");
+        println!("   subprocesses and signals.");
+    }
+
+    fn step(title: &str) {
+        println!();
+        println!("== {title}");
+    }
+
+    /// Milliseconds since `start`, for the printout.
+    fn ms_since(start: Instant) -> u128 {
+        start.elapsed().as_millis()
+    }
+
+    async fn spawn_and_await() {
+        step("1. Spawning tasks and awaiting their outcomes");
+        let adder = tulipa::spawn(async {
+            tulipa::sleep(Duration::from_millis(10)).await;
+            20 + 22
+        });
+        let greeter = tulipa::spawn_local(async { String::from("hello from a !Send task") });
+        println!("   spawn(...) gave a handle to task {}", adder.id());
+        println!("   awaiting it:       {:?}", adder.await);
+        println!("   spawn_local(...):  {:?}", greeter.await);
+    }
+
+    async fn ordering() {
+        step("2. Ordering: a spawned task first runs in a later turn, in spawn order");
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let mut handles = Vec::new();
+        for i in 0..3 {
+            let log = Rc::clone(&log);
+            handles.push(tulipa::spawn_local(async move {
+                log.borrow_mut().push(format!("task {i}"))
+            }));
+        }
+        println!("   right after spawning 3 tasks: {:?}", log.borrow());
+        tulipa::yield_now().await;
+        println!("   after one yield_now():        {:?}", log.borrow());
+        for h in handles {
+            h.await.unwrap();
+        }
+    }
+
+    async fn cancellation() {
+        step("3. Cancellation, with a message");
+        let slow = Builder::new()
+            .name("slow-download")
+            .spawn(tulipa::sleep(Duration::from_secs(3600)));
+        tulipa::sleep(Duration::from_millis(5)).await;
+        println!(
+            "   cancel_with(...) on a running task returns {}",
+            slow.cancel_with("user pressed stop")
+        );
+        match slow.await {
+            Err(JoinError::Cancelled(c)) => {
+                println!("   awaiting it gives Cancelled, message {:?}", c.message())
+            }
+            other => println!("   unexpected: {other:?}"),
+        }
+        let dropped = tulipa::spawn(tulipa::sleep(Duration::from_secs(3600)));
+        tulipa::yield_now().await; // it starts, and waits on its timer
+        let id = dropped.id();
+        drop(dropped);
+        tulipa::yield_now().await;
+        let alive = task::all_tasks().iter().any(|t| t.id() == id);
+        println!("   dropping a JoinHandle cancels its task too (still listed: {alive})");
+    }
+
+    async fn panicking_task() {
+        step("4. A panicking task fails alone; the loop and other tasks carry on");
+        // Print panics in one line while this step runs (the default hook prints more).
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|info| {
+            let msg = info
+                .payload()
+                .downcast_ref::<&str>()
+                .copied()
+                .unwrap_or("(non-string payload)");
+            println!("   (panic hook: a task panicked: {msg:?})");
+        }));
+        let bystander = tulipa::spawn(async {
+            tulipa::sleep(Duration::from_millis(10)).await;
+            "still fine"
+        });
+        let parser = Builder::new()
+            .name("parser")
+            .spawn(async { panic!("bad byte at offset 7") });
+        let outcome = parser.await;
+        std::panic::set_hook(previous);
+        match outcome {
+            Err(JoinError::Panicked(p)) => {
+                println!("   the handle reports: {p}");
+            }
+            other => println!("   unexpected: {other:?}"),
+        }
+        println!("   the other task: {:?}", bystander.await);
+    }
+
+    async fn names_and_dump() {
+        step("5. Names, the current task and a dump of all tasks");
+        let fetcher = Builder::new()
+            .name("fetcher")
+            .spawn(tulipa::sleep(Duration::from_secs(60)));
+        let worker = Builder::new().name("worker").spawn(async {
+            let me = task::current().expect("inside a task");
+            format!("{} (id {})", me.name(), me.id())
+        });
+        let unnamed = tulipa::spawn(tulipa::sleep(Duration::from_secs(60)));
+        tulipa::yield_now().await;
+        println!(
+            "   task::current() inside 'worker': {}",
+            worker.await.unwrap()
+        );
+        println!("   task::all_tasks():");
+        let mut all = task::all_tasks();
+        all.sort_by_key(|t| t.id());
+        for t in &all {
+            println!("     {t}");
+        }
+        fetcher.cancel();
+        unnamed.cancel();
+        let _ = (fetcher.await, unnamed.await);
+    }
+
+    async fn sleep_timeout_interval() {
+        step("6. sleep, timeout, interval");
+        let start = Instant::now();
+        tulipa::sleep(Duration::from_millis(20)).await;
+        println!("   sleep(20 ms) returned after {} ms", ms_since(start));
+
+        let fast = time::timeout(Duration::from_millis(50), async { "quick answer" }).await;
+        println!("   timeout(50 ms, ready future)  -> {fast:?}");
+        let start = Instant::now();
+        let slow = time::timeout(Duration::from_millis(30), tulipa::sleep(Duration::MAX)).await;
+        println!(
+            "   timeout(30 ms, endless sleep) -> Err({}) after {} ms",
+            slow.unwrap_err(),
+            ms_since(start)
+        );
+
+        let mut every = time::interval(Duration::from_millis(15));
+        every.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let start = every.tick().await;
+        let mut offsets = vec![0];
+        for _ in 0..3 {
+            offsets.push((every.tick().await - start).as_millis());
+        }
+        println!("   interval(15 ms) ticks scheduled at {offsets:?} ms");
+    }
+
+    async fn virtual_time() {
+        step("7. Virtual time: pause, auto-advance, advance");
+        let real = std::time::Instant::now();
+        time::pause();
+        let start = Instant::now();
+        tulipa::sleep(Duration::from_secs(3600)).await;
+        println!(
+            "   paused: sleep(1 hour) took {:?} of loop time and {} ms of real time",
+            start.elapsed(),
+            real.elapsed().as_millis()
+        );
+        time::set_auto_advance(false);
+        let alarm = tulipa::spawn(tulipa::sleep(Duration::from_secs(30)));
+        time::advance(Duration::from_secs(29)).await;
+        println!(
+            "   advance(29 s): the 30 s alarm finished? {}",
+            alarm.is_finished()
+        );
+        time::advance(Duration::from_secs(1)).await;
+        tulipa::yield_now().await;
+        println!(
+            "   advance(1 s):  the 30 s alarm finished? {}",
+            alarm.is_finished()
+        );
+        time::resume();
+        println!(
+            "   resume(): the clock runs again (paused: {})",
+            time::is_paused()
+        );
+    }
+
+    async fn delayed_calls() {
+        step("8. call_soon, call_later, call_at, and cancelling a call");
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let start = Instant::now();
+        let push = |what: &'static str| {
+            let log = Rc::clone(&log);
+            move || {
+                log.borrow_mut()
+                    .push(format!("{what} at {} ms", ms_since(start)))
+            }
+        };
+        let _soon = tulipa::call_soon(push("call_soon"));
+        let _later = tulipa::call_later(Duration::from_millis(20), push("call_later(20 ms)"));
+        let _at = tulipa::call_at(start + Duration::from_millis(10), push("call_at(+10 ms)"));
+        let never = tulipa::call_later(Duration::from_millis(15), push("cancelled call"));
+        println!("   cancel() on the 15 ms call returns {}", never.cancel());
+        tulipa::sleep(Duration::from_millis(40)).await;
+        for line in log.borrow().iter() {
+            println!("   ran: {line}");
+        }
+    }
+
+    async fn blocking_work() {
+        step("9. Blocking work off the loop: spawn_blocking, to_thread");
+        let sum = tulipa::spawn_blocking(|| {
+            let name = std::thread::current().name().map(str::to_owned);
+            ((1..=1_000_000u64).sum::<u64>(), name)
+        })
+        .await
+        .unwrap();
+        println!(
+            "   spawn_blocking: sum 1..=1e6 = {} on thread {:?}",
+            sum.0, sum.1
+        );
+        let start = Instant::now();
+        let ticks = Rc::new(std::cell::Cell::new(0_u32));
+        let ticker = tulipa::spawn_local({
+            let ticks = Rc::clone(&ticks);
+            async move {
+                let mut every = time::interval(Duration::from_millis(5));
+                loop {
+                    every.tick().await;
+                    ticks.set(ticks.get() + 1);
+                }
+            }
+        });
+        tulipa::to_thread(|| std::thread::sleep(Duration::from_millis(50)))
+            .await
+            .unwrap();
+        println!(
+            "   to_thread: a 50 ms blocking sleep took {} ms; meanwhile a 5 ms interval on the \
+             loop ticked {} times",
+            ms_since(start),
+            ticks.get()
+        );
+        ticker.cancel();
+        let _ = ticker.await;
+    }
+
+    async fn other_threads() {
+        step("10. Other threads: Handle::spawn and call_soon_threadsafe");
+        let handle = Handle::current();
+        let (sent_task, got_task) = oneshot::channel();
+        let (sent_call, got_call) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("helper".into())
+            .spawn(move || {
+                let from = std::thread::current().name().unwrap_or("?").to_owned();
+                let task = handle.spawn(async move {
+                    let runs_on = std::thread::current().name().unwrap_or("?").to_owned();
+                    format!("spawned from thread '{from}', ran on thread '{runs_on}'")
+                });
+                let _ = sent_task.send(task);
+                handle.call_soon_threadsafe(move || {
+                    let on = std::thread::current().name().unwrap_or("?").to_owned();
+                    let _ = sent_call.send(on);
+                });
+            })
+            .expect("spawn a thread");
+        let task = got_task.await.expect("the helper thread sends the handle");
+        println!("   Handle::spawn: {}", task.await.unwrap());
+        let on = got_call.await.expect("the callback runs");
+        println!("   call_soon_threadsafe: the callback ran on thread '{on}'");
+    }
+
+    fn sim_deadlock() {
+        step("11. The deterministic simulator finds a deadlock");
+        let sim = tulipa::sim::Sim::new();
+        let outcome = sim.block_on(async {
+            tulipa::sleep(Duration::from_secs(90)).await;
+            // Each task waits for a message the other sends only after its own arrives.
+            let (to_a, from_b) = oneshot::channel::<()>();
+            let (to_b, from_a) = oneshot::channel::<()>();
+            let a = Builder::new().name("alice").spawn_local(async move {
+                let _ = from_b.await;
+                let _ = to_b.send(());
+            });
+            let b = Builder::new().name("bob").spawn_local(async move {
+                let _ = from_a.await;
+                let _ = to_a.send(());
+            });
+            let _ = (a.await, b.await);
+        });
+        match outcome {
+            Err(e) => {
+                println!("   Sim::block_on gave up instead of hanging:");
+                for line in e.to_string().lines() {
+                    println!("     {line}");
+                }
+            }
+            Ok(()) => println!("   unexpected: the deadlock completed"),
+        }
+        println!(
+            "   (virtual time jumped the 90 s sleep at once: it is {:?})",
+            sim.now()
+        );
+    }
+
+    /// A host that parks the thread on a condition variable between turns.
+    struct ParkHost {
+        origin: std::time::Instant,
+        woken: Mutex<bool>,
+        cond: Condvar,
+    }
+
+    impl Host for ParkHost {
+        fn now(&self) -> Instant {
+            Instant::from_nanos(self.origin.elapsed().as_nanos() as u64)
+        }
+
+        fn wake(&self) {
+            *self.woken.lock().unwrap() = true;
+            self.cond.notify_one();
+        }
+    }
+
+    fn custom_host() {
+        step("12. Your own host: drive an EventLoop by hand");
+        let host = Arc::new(ParkHost {
+            origin: std::time::Instant::now(),
+            woken: Mutex::new(false),
+            cond: Condvar::new(),
+        });
+        let ev = EventLoop::new(host.clone());
+        let task = ev.spawn(async {
+            let mut steps = 0;
+            for _ in 0..3 {
+                tulipa::sleep(Duration::from_millis(10)).await;
+                steps += 1;
+            }
+            steps
+        });
+        let (mut busy, mut idle) = (0, 0);
+        while !task.is_finished() {
+            match ev.turn(64) {
+                Turn::Busy => busy += 1,
+                Turn::Idle(deadline) => {
+                    idle += 1;
+                    let mut woken = host.woken.lock().unwrap();
+                    if !*woken {
+                        let wait = deadline.map_or(Duration::from_secs(1), |d| d - host.now());
+                        woken = host.cond.wait_timeout(woken, wait).unwrap().0;
+                    }
+                    *woken = false;
+                }
+            }
+        }
+        println!(
+            "   the task finished after {} turns ({busy} busy, {idle} idle) and {} polls;",
+            busy + idle,
+            ev.polls()
+        );
+        println!("   between turns the host parked on a Condvar until the next timer.");
+        drop(task); // finished: dropping its handle changes nothing
+    }
+}
