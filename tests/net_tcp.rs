@@ -402,3 +402,44 @@ fn buf_reader_reads_lines_across_chunk_boundaries() {
         })
     });
 }
+
+#[test]
+fn connect_with_local_address_and_nodelay() {
+    use tulipa::net::ConnectOptions;
+    within(LIMIT, || {
+        tulipa::run(async {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            // Pick a free local port, then connect from it.
+            let local = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap();
+            let opts = ConnectOptions::new().local_addr(local).nodelay(true);
+            let c = TcpStream::connect_with(addr, &opts).await.unwrap();
+            assert_eq!(c.local_addr().unwrap(), local);
+            assert!(c.nodelay().unwrap());
+            let (_s, peer) = l.accept().await.unwrap();
+            assert_eq!(peer, local);
+            // The same local address again, to the same peer, is in use.
+            let e = TcpStream::connect_with(addr, &opts).await.unwrap_err();
+            assert!(
+                matches!(
+                    e.kind(),
+                    io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable
+                ),
+                "{e}"
+            );
+            // Options with a refused peer still report refusal, not a timeout.
+            let dead = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap();
+            let opts = ConnectOptions::new()
+                .local_addr("127.0.0.1:0".parse().unwrap())
+                .timeout(Duration::from_secs(5));
+            let e = TcpStream::connect_with(dead, &opts).await.unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}");
+        })
+    });
+}

@@ -139,3 +139,100 @@ impl BindOptions {
         Ok(socket)
     }
 }
+
+/// How [`TcpStream::connect_with`](super::TcpStream::connect_with) connects: asyncio's
+/// `create_connection` parameters that act before or during the connect.
+///
+/// ```
+/// use std::time::Duration;
+/// use tulipa::net::{ConnectOptions, TcpListener, TcpStream};
+///
+/// tulipa::run(async {
+///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let opts = ConnectOptions::new()
+///         .local_addr("127.0.0.1:0".parse().unwrap())
+///         .timeout(Duration::from_secs(5))
+///         .nodelay(true);
+///     let s = TcpStream::connect_with(l.local_addr().unwrap(), &opts).await.unwrap();
+///     assert!(s.nodelay().unwrap());
+/// });
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use = "options do nothing until passed to connect_with"]
+pub struct ConnectOptions {
+    pub(crate) local_addr: Option<SocketAddr>,
+    pub(crate) timeout: Option<std::time::Duration>,
+    nodelay: bool,
+}
+
+/// EINPROGRESS: a non-blocking connect has started.
+const EINPROGRESS: i32 = if cfg!(any(target_os = "linux", target_os = "android")) {
+    115
+} else {
+    36
+};
+
+impl ConnectOptions {
+    /// No local address, no time limit, Nagle on: what [`TcpStream::connect`](super::TcpStream::connect) does.
+    ///
+    /// ```
+    /// assert_eq!(tulipa::net::ConnectOptions::new(), Default::default());
+    /// ```
+    pub fn new() -> ConnectOptions {
+        ConnectOptions::default()
+    }
+
+    /// Binds the socket to `addr` before connecting (asyncio's `local_addr`); port 0 lets
+    /// the OS pick. An address of the wrong family for a resolved peer address makes that
+    /// attempt fail and the next address is tried.
+    ///
+    /// ```
+    /// let _o = tulipa::net::ConnectOptions::new().local_addr("127.0.0.1:0".parse().unwrap());
+    /// ```
+    pub fn local_addr(mut self, addr: SocketAddr) -> ConnectOptions {
+        self.local_addr = Some(addr);
+        self
+    }
+
+    /// Gives up on each address after `limit` (then tries the next); see
+    /// [`TcpStream::connect_timeout`](super::TcpStream::connect_timeout).
+    ///
+    /// ```
+    /// let _o = tulipa::net::ConnectOptions::new().timeout(std::time::Duration::from_secs(3));
+    /// ```
+    pub fn timeout(mut self, limit: std::time::Duration) -> ConnectOptions {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// Sets `TCP_NODELAY` before the connect (asyncio sets it on every TCP transport).
+    ///
+    /// ```
+    /// let _o = tulipa::net::ConnectOptions::new().nodelay(true);
+    /// ```
+    pub fn nodelay(mut self, on: bool) -> ConnectOptions {
+        self.nodelay = on;
+        self
+    }
+
+    /// A non-blocking socket with the connect to `addr` started.
+    pub(crate) fn start_connect(&self, addr: SocketAddr) -> io::Result<mio::net::TcpStream> {
+        if self.local_addr.is_none() && !self.nodelay {
+            return mio::net::TcpStream::connect(addr);
+        }
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_nonblocking(true)?;
+        if self.nodelay {
+            socket.set_tcp_nodelay(true)?;
+        }
+        if let Some(local) = self.local_addr {
+            socket.bind(&local.into())?;
+        }
+        match socket.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(EINPROGRESS) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(mio::net::TcpStream::from_std(socket.into()))
+    }
+}

@@ -33,6 +33,10 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
+    pub(crate) fn source(&self) -> &mio::net::TcpListener {
+        self.io.source()
+    }
+
     /// Binds to `addr` with the default [`BindOptions`] (`SO_REUSEADDR` on, as asyncio
     /// does; backlog 1024). A host name is resolved on the blocking pool and each address
     /// is tried in order until one binds. Port 0 picks a free port; see

@@ -13,6 +13,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 use super::addr::{each_addr, ToSocketAddrs};
 use super::error::NetError;
+use super::options::ConnectOptions;
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use super::stream::StreamCore;
 
@@ -85,7 +86,39 @@ impl TcpStream {
     /// });
     /// ```
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        connect_target(addr.to_target()?, None).await
+        connect_target(addr.to_target()?, &ConnectOptions::new()).await
+    }
+
+    /// Like [`connect`](TcpStream::connect), with [`ConnectOptions`]: a local address to
+    /// bind first, a time limit per address, `TCP_NODELAY`.
+    ///
+    /// # Errors
+    ///
+    /// As `connect`; [`AddrInUse`](io::ErrorKind::AddrInUse) or
+    /// [`AddrNotAvailable`](io::ErrorKind::AddrNotAvailable) from binding the local
+    /// address; [`NetError::ConnectTimedOut`] when the limit passes.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`connect`](TcpStream::connect).
+    ///
+    /// ```
+    /// use tulipa::net::{ConnectOptions, TcpListener, TcpStream};
+    /// tulipa::run(async {
+    ///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let local = "127.0.0.1:0".parse().unwrap();
+    ///     let s = TcpStream::connect_with(l.local_addr().unwrap(), &ConnectOptions::new().local_addr(local))
+    ///         .await
+    ///         .unwrap();
+    ///     let (_, peer) = l.accept().await.unwrap();
+    ///     assert_eq!(peer, s.local_addr().unwrap());
+    /// });
+    /// ```
+    pub async fn connect_with(
+        addr: impl ToSocketAddrs,
+        options: &ConnectOptions,
+    ) -> io::Result<TcpStream> {
+        connect_target(addr.to_target()?, options).await
     }
 
     /// Like [`connect`](TcpStream::connect), but gives up on each address after `limit`
@@ -113,7 +146,7 @@ impl TcpStream {
         addr: impl ToSocketAddrs,
         limit: Duration,
     ) -> io::Result<TcpStream> {
-        connect_target(addr.to_target()?, Some(limit)).await
+        connect_target(addr.to_target()?, &ConnectOptions::new().timeout(limit)).await
     }
 
     /// Wraps a connected std stream (it is switched to non-blocking mode).
@@ -557,12 +590,12 @@ impl TcpStream {
 
 async fn connect_target(
     target: super::addr::sealed::Target,
-    limit: Option<Duration>,
+    options: &ConnectOptions,
 ) -> io::Result<TcpStream> {
     each_addr(target, |addr| async move {
-        match limit {
-            None => connect_addr(addr).await,
-            Some(after) => crate::time::timeout(after, connect_addr(addr))
+        match options.timeout {
+            None => connect_addr(addr, options).await,
+            Some(after) => crate::time::timeout(after, connect_addr(addr, options))
                 .await
                 .unwrap_or_else(|_| Err(NetError::ConnectTimedOut { addr, after }.into())),
         }
@@ -570,8 +603,8 @@ async fn connect_target(
     .await
 }
 
-async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+async fn connect_addr(addr: SocketAddr, options: &ConnectOptions) -> io::Result<TcpStream> {
+    let stream = TcpStream::from_mio(options.start_connect(addr)?)?;
     poll_fn(|cx| stream.core.poll_connected(cx)).await?;
     Ok(stream)
 }

@@ -46,6 +46,10 @@ pub struct UdpSocket {
 }
 
 impl UdpSocket {
+    pub(crate) fn source(&self) -> &mio::net::UdpSocket {
+        self.io.source()
+    }
+
     /// Binds to `addr` (a host name is resolved on the blocking pool; each address is tried
     /// in order). Unlike TCP listeners, no `SO_REUSEADDR`; see [`bind_with`](UdpSocket::bind_with).
     ///

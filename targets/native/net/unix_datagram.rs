@@ -38,6 +38,10 @@ pub struct UnixDatagram {
 }
 
 impl UnixDatagram {
+    pub(crate) fn source(&self) -> &mio::net::UnixDatagram {
+        self.io.source()
+    }
+
     /// Creates the socket file at `path` and binds to it.
     ///
     /// # Errors

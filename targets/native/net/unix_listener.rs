@@ -39,6 +39,10 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
+    pub(crate) fn source(&self) -> &mio::net::UnixListener {
+        self.io.source()
+    }
+
     /// Creates the socket file at `path` and listens on it.
     ///
     /// # Errors
