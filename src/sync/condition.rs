@@ -2,8 +2,8 @@
 
 // Maintainer notes: the protocol.
 //
-// A Condition owns a `Lock<T>` and a WaitList<()> of notified-or-waiting tasks behind its own
-// mutex. A `wait(guard)` future goes through four stages:
+// A Condition holds an `Arc<Lock<T>>` (its own, or one shared with other conditions) and a
+// WaitList<()> of notified-or-waiting tasks behind its own mutex. A `wait(guard)` future goes through four stages:
 //
 //   Start(guard)     not yet polled; still holds the lock
 //   Waiting(key)     in the list, lock released
@@ -27,6 +27,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::{Lock, LockFuture, LockGuard, TryLockError};
@@ -37,9 +38,11 @@ use crate::waitlist::{wake_all, Taken, WaitList};
 /// [`wait`](Self::wait)s for another task to change the guarded value and
 /// [`notify`](Self::notify) it. Waiting releases the lock and re-acquires it before returning.
 ///
-/// The condition owns its lock and the value the lock guards: take the lock with
-/// [`lock`](Self::lock), then hand the guard to [`wait`](Self::wait) or
-/// [`wait_for`](Self::wait_for), which give it back once the lock is re-acquired.
+/// The lock guards a value: take it with [`lock`](Self::lock), then hand the guard to
+/// [`wait`](Self::wait) or [`wait_for`](Self::wait_for), which give it back once the lock is
+/// re-acquired. [`Condition::new`] makes a lock of its own; several conditions can share one
+/// (asyncio's `Condition(lock)`) through [`Condition::with_lock`], as a bounded buffer does
+/// with its "not full" and "not empty" conditions.
 ///
 /// Notifications go to waiters first-in, first-out. A waiter cancelled after being notified
 /// passes its notification on to the next waiter, so none is lost (as in asyncio 3.13).
@@ -66,7 +69,7 @@ use crate::waitlist::{wake_all, Taken, WaitList};
 /// });
 /// ```
 pub struct Condition<T> {
-    lock: Lock<T>,
+    lock: Arc<Lock<T>>,
     waiters: Mutex<WaitList<()>>,
 }
 
@@ -78,16 +81,26 @@ impl<T> Condition<T> {
     /// assert!(!cond.locked());
     /// ```
     pub fn new(value: T) -> Condition<T> {
-        Condition::with_lock(Lock::new(value))
+        Condition::with_lock(Arc::new(Lock::new(value)))
     }
 
-    /// A condition using `lock` (asyncio's `Condition(lock)`).
+    /// A condition using `lock`, which other conditions (and tasks) may share (asyncio's
+    /// `Condition(lock)`). Any guard of that lock may be handed to [`wait`](Self::wait).
     ///
     /// ```
-    /// let cond = tulipa::sync::Condition::with_lock(tulipa::sync::Lock::new(0));
-    /// assert_eq!(cond.into_inner(), 0);
+    /// use std::sync::Arc;
+    /// use tulipa::sync::{Condition, Lock};
+    ///
+    /// tulipa::run(async {
+    ///     let lock = Arc::new(Lock::new(0));
+    ///     let changed = Condition::with_lock(lock.clone());
+    ///     let mut guard = lock.lock().await; // the shared lock's guard
+    ///     *guard += 1;
+    ///     changed.notify_all();
+    ///     assert!(Arc::ptr_eq(changed.lock_handle(), &lock));
+    /// });
     /// ```
-    pub fn with_lock(lock: Lock<T>) -> Condition<T> {
+    pub fn with_lock(lock: Arc<Lock<T>>) -> Condition<T> {
         Condition {
             lock,
             waiters: Mutex::new(WaitList::default()),
@@ -138,6 +151,16 @@ impl<T> Condition<T> {
         self.lock.locked()
     }
 
+    /// The lock this condition uses.
+    ///
+    /// ```
+    /// let cond = tulipa::sync::Condition::new(5);
+    /// assert_eq!(*cond.lock_handle().try_lock().unwrap(), 5);
+    /// ```
+    pub fn lock_handle(&self) -> &Arc<Lock<T>> {
+        &self.lock
+    }
+
     /// Releases the lock held by `guard`, waits to be notified, re-acquires the lock and
     /// returns its new guard. As with every condition variable, the guarded state may have
     /// changed again by then (or the wakeup be spurious): check it, or use
@@ -175,7 +198,7 @@ impl<T> Condition<T> {
     #[track_caller]
     pub fn wait<'a>(&'a self, guard: LockGuard<'a, T>) -> ConditionWait<'a, T> {
         assert!(
-            std::ptr::eq(guard.lock, &self.lock),
+            std::ptr::eq(guard.lock, &*self.lock),
             "Condition::wait was given the guard of another lock than the condition's"
         );
         ConditionWait {
@@ -229,7 +252,7 @@ impl<T> Condition<T> {
         P: FnMut(&mut T) -> bool + 'a,
     {
         assert!(
-            std::ptr::eq(guard.lock, &self.lock),
+            std::ptr::eq(guard.lock, &*self.lock),
             "Condition::wait_for was given the guard of another lock than the condition's"
         );
         self.wait_for_inner(guard, predicate)
@@ -279,36 +302,6 @@ impl<T> Condition<T> {
     pub fn notify_all(&self) {
         let wakers = lock(&self.waiters).notify_all(|| ());
         wake_all(wakers);
-    }
-
-    /// Consumes the condition and returns the guarded value.
-    ///
-    /// # Panics
-    ///
-    /// If a guard was leaked with [`std::mem::forget`].
-    ///
-    /// ```
-    /// assert_eq!(tulipa::sync::Condition::new(7).into_inner(), 7);
-    /// ```
-    #[track_caller]
-    pub fn into_inner(self) -> T {
-        self.lock.into_inner()
-    }
-
-    /// The guarded value, through an exclusive reference (no locking needed).
-    ///
-    /// # Panics
-    ///
-    /// If a guard was leaked with [`std::mem::forget`].
-    ///
-    /// ```
-    /// let mut cond = tulipa::sync::Condition::new(1);
-    /// *cond.get_mut() = 2;
-    /// assert_eq!(cond.into_inner(), 2);
-    /// ```
-    #[track_caller]
-    pub fn get_mut(&mut self) -> &mut T {
-        self.lock.get_mut()
     }
 
     /// Rule 4: passes a notification on to the oldest waiting entry.

@@ -576,8 +576,7 @@ portable_test! {
         for t in tasks {
             t.await.unwrap();
         }
-        let cond = Arc::try_unwrap(cond).expect("the tasks are done with it");
-        assert_eq!(cond.into_inner(), [0, 1, 2, 3]);
+        assert_eq!(*cond.lock().await, [0, 1, 2, 3]);
     }
 }
 
@@ -688,6 +687,39 @@ portable_test! {
         let never = cond.wait(cond.try_lock().unwrap());
         drop(never);
         assert!(!cond.locked());
+    }
+}
+
+portable_test! {
+    async fn sync_conditions_sharing_a_lock_make_a_bounded_buffer() {
+        const CAP: usize = 2;
+        let lock = Arc::new(Lock::new(std::collections::VecDeque::new()));
+        let not_full = Arc::new(Condition::with_lock(lock.clone()));
+        let not_empty = Arc::new(Condition::with_lock(lock.clone()));
+        assert!(Arc::ptr_eq(not_full.lock_handle(), &lock));
+        let producer = tulipa::spawn({
+            let (lock, not_full, not_empty) = (lock.clone(), not_full.clone(), not_empty.clone());
+            async move {
+                for i in 0..20 {
+                    let g = lock.lock().await;
+                    let mut g = not_full.wait_for(g, |q| q.len() < CAP).await;
+                    g.push_back(i);
+                    assert!(g.len() <= CAP);
+                    drop(g);
+                    not_empty.notify(1);
+                }
+            }
+        });
+        let mut got = Vec::new();
+        while got.len() < 20 {
+            let g = not_empty.lock().await; // the same lock, through either condition
+            let mut g = not_empty.wait_for(g, |q| !q.is_empty()).await;
+            got.push(g.pop_front().unwrap());
+            drop(g);
+            not_full.notify(1);
+        }
+        producer.await.unwrap();
+        assert_eq!(got, (0..20).collect::<Vec<_>>());
     }
 }
 
