@@ -78,7 +78,27 @@ fn connected_socket_reports_connection_refused() {
             let mut buf = [0; 16];
             let e = s.recv(&mut buf).await.unwrap_err();
             assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}");
-            // The error was reported once; the socket still works afterwards.
+            // The error was reported once: the next receive waits (and can time out) rather
+            // than failing again or spinning the loop.
+            let r = tulipa::time::timeout(Duration::from_millis(100), s.recv(&mut buf)).await;
+            assert!(r.is_err(), "expected a timeout, got {r:?}");
+            // A receiver waiting after the error still gets the next datagram.
+            let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            s.connect(peer.local_addr().unwrap()).await.unwrap();
+            peer.connect(s.local_addr().unwrap()).await.unwrap();
+            let s = std::sync::Arc::new(s);
+            let waiting = tulipa::spawn({
+                let s = s.clone();
+                async move {
+                    let mut buf = [0; 16];
+                    let n = s.recv(&mut buf).await.unwrap();
+                    buf[..n].to_vec()
+                }
+            });
+            tulipa::sleep(Duration::from_millis(20)).await;
+            peer.send(b"late").await.unwrap();
+            assert_eq!(waiting.await.unwrap(), b"late");
+            // The socket still sends afterwards.
             let live = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             s.connect(live.local_addr().unwrap()).await.unwrap();
             s.send(b"ok").await.unwrap();
