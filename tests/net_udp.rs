@@ -196,3 +196,26 @@ fn options_and_bind_with() {
         })
     });
 }
+
+#[test]
+fn icmp_refusal_wakes_a_receiver_that_is_already_waiting() {
+    within(LIMIT, || {
+        tulipa::run(async {
+            let dead = std::net::UdpSocket::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap();
+            let s = std::sync::Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+            s.connect(dead).await.unwrap();
+            let receiver = tulipa::spawn({
+                let s = s.clone();
+                async move { s.recv(&mut [0; 16]).await }
+            });
+            tulipa::sleep(Duration::from_millis(20)).await;
+            assert!(!receiver.is_finished(), "nothing to receive yet");
+            s.send(b"anyone?").await.unwrap();
+            let e = receiver.await.unwrap().unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}");
+        })
+    });
+}
