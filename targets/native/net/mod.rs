@@ -14,6 +14,14 @@
 //! | `transport.write_eof` | [`TcpStream::shutdown`]`(Shutdown::Write)` |
 //! | `loop.getaddrinfo` | [`lookup_host`] |
 //! | `loop.sock_recvfrom` / `sock_sendto` | [`UdpSocket::recv_from`] / [`UdpSocket::send_to`] |
+//! | `create_connection(local_addr=...)` | [`TcpStream::connect_with`] + [`ConnectOptions`] |
+//! | `create_server(reuse_port=..., backlog=...)` | [`TcpListener::bind_with`] + [`BindOptions`] |
+//! | `open_unix_connection` / `start_unix_server` sockets | [`UnixStream::connect`] / [`UnixListener::bind`] |
+//! | `AF_UNIX` datagram endpoint | [`UnixDatagram`] |
+//!
+//! For futures-io's `AsyncBufRead`, wrap a stream in [`BufReader`]. Not here yet: `sendfile`
+//! (it needs a system-call binding and a SIGPIPE strategy, since sendfile has no
+//! MSG_NOSIGNAL).
 //!
 //! Common behaviour of every type here:
 //! - Create them inside a tulipa runtime (`tulipa::run`, `Runtime::block_on`): they register
