@@ -26,6 +26,8 @@
 //! Common behaviour of every type here:
 //! - Create them inside a tulipa runtime (`tulipa::run`, `Runtime::block_on`): they register
 //!   with that runtime's reactor. Outside one, constructors fail with an error that says so.
+//!   A socket stays tied to that reactor: tasks on other threads may use it, but it only
+//!   makes progress while its runtime keeps running.
 //! - Host names are resolved on the blocking pool, never on the loop.
 //! - Errors are [`std::io::Error`]s; causes tulipa names itself carry a [`NetError`].
 //! - Writes never raise SIGPIPE; a reset connection stays failed.
