@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 use loom::future::block_on;
 use loom::sync::Arc;
 use loom::thread;
-use tulipa::channel::mpsc;
+use tulipa::channel::{broadcast, mpsc, oneshot, watch};
 use tulipa::queue::{Queue, QueueShutDown};
 
 /// Polls `f` once with a waker that does nothing, as a task would before being cancelled.
@@ -209,5 +209,47 @@ fn loom_mpsc_last_sender_drop_wakes_the_receiver() {
         }
         sender.join().unwrap();
         assert_eq!(got, [1, 2]);
+    });
+}
+
+/// oneshot across threads: a send from one thread reaches a receiver parked on the other,
+/// and a receiver dropped on one thread wakes `Sender::closed` on the other.
+#[test]
+fn loom_oneshot_send_and_close_across_threads() {
+    model(|| {
+        let (tx, rx) = oneshot::channel();
+        let sender = thread::spawn(move || tx.send(5));
+        assert_eq!(block_on(rx), Ok(5));
+        assert_eq!(sender.join().unwrap(), Ok(()));
+
+        let (mut tx, rx) = oneshot::channel::<u8>();
+        let dropper = thread::spawn(move || drop(rx));
+        block_on(tx.closed());
+        assert_eq!(tx.send(1), Err(1));
+        dropper.join().unwrap();
+    });
+}
+
+/// watch and broadcast: a value sent on one thread wakes a receiver parked on the other,
+/// which then sees it (watch: the latest; broadcast: each in order, then Closed).
+#[test]
+fn loom_watch_and_broadcast_wake_a_parked_receiver() {
+    model(|| {
+        let (tx, mut rx) = watch::channel(0);
+        let sender = thread::spawn(move || {
+            tx.send(1).unwrap();
+        });
+        // The sender sends before it drops, so the change is reported either way.
+        assert_eq!(block_on(rx.changed()), Ok(()));
+        assert_eq!(*rx.borrow(), 1);
+        sender.join().unwrap();
+
+        let (tx, mut rx) = broadcast::channel(1);
+        let sender = thread::spawn(move || {
+            tx.send(1).unwrap();
+        });
+        assert_eq!(block_on(rx.recv()), Ok(1));
+        assert_eq!(block_on(rx.recv()), Err(broadcast::RecvError::Closed));
+        sender.join().unwrap();
     });
 }

@@ -4,6 +4,7 @@
 //! |---|---|---|---|
 //! | [`mpsc`] | many → one | a FIFO buffer, [`mpsc::bounded`]`(n)` (exactly `n`) or [`mpsc::unbounded`] | streams of work or events |
 //! | [`oneshot`] | one → one | one value, sent once | a reply, a result |
+//! | [`broadcast`] | many → many, each receiver gets every value | the last `capacity` values (a slow receiver skips, told how many it missed) | events, fan-out |
 //! | [`watch`] | one → many | the latest value only | configuration, state, shutdown flags |
 //!
 //! For many consumers sharing one stream of work, use [`crate::queue::Queue`] behind an
@@ -51,6 +52,7 @@
 //! exact capacity, FIFO-fair senders, and the same cancel safety (a cancelled `recv` loses
 //! nothing, a cancelled `send` sends nothing).
 
+pub mod broadcast;
 pub mod mpsc;
 pub mod oneshot;
 pub mod watch;

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
-use tulipa::channel::{mpsc, oneshot, watch};
+use tulipa::channel::{broadcast, mpsc, oneshot, watch};
 use tulipa::time;
 
 const MS: Duration = Duration::from_millis(1);
@@ -41,6 +41,9 @@ fn channel_halves_are_send_and_sync_when_values_are_send() {
     send_sync::<watch::Sender<String>>();
     send_sync::<watch::Receiver<String>>();
     send::<watch::Changed<'static, String>>();
+    send_sync::<broadcast::Sender<String>>();
+    send_sync::<broadcast::Receiver<String>>();
+    send::<broadcast::Recv<'static, String>>();
 }
 
 // ---- mpsc ----
@@ -441,5 +444,113 @@ portable_test! {
         assert_eq!(rx.has_changed(), Ok(true));
         rx.changed().await.unwrap();
         assert_eq!(waiting.await.unwrap(), Ok(()), "the other receiver was told");
+    }
+}
+
+// ---- broadcast ----
+
+portable_test! {
+    async fn broadcast_every_receiver_gets_every_value_in_order() {
+        let (tx, mut rx1) = broadcast::channel(8);
+        let tx2 = tx.clone();
+        tx.send(1).unwrap();
+        let mut late = tx.subscribe(); // sees only what comes next
+        assert_eq!(tx2.send(2), Ok(2), "two receivers");
+        let mut clone = rx1.clone(); // continues from rx1's position
+        assert_eq!(rx1.recv().await, Ok(1));
+        assert_eq!(rx1.recv().await, Ok(2));
+        assert_eq!(late.recv().await, Ok(2));
+        assert_eq!(clone.len(), 2);
+        assert_eq!(clone.recv().await, Ok(1));
+        assert_eq!(clone.try_recv(), Ok(2));
+        assert_eq!(clone.try_recv(), Err(broadcast::TryRecvError::Empty));
+        assert!(clone.is_empty());
+        assert_eq!(tx.receiver_count(), 3);
+    }
+}
+
+portable_test! {
+    async fn broadcast_a_slow_receiver_is_told_how_many_values_it_missed() {
+        let (tx, mut rx) = broadcast::channel(2);
+        for i in 0..5 {
+            tx.send(i).unwrap(); // never waits
+        }
+        assert_eq!(tx.len(), 2, "keeps the last `capacity` values");
+        assert_eq!(rx.len(), 2);
+        assert_eq!(rx.recv().await, Err(broadcast::RecvError::Lagged(3)));
+        assert_eq!(rx.recv().await, Ok(3));
+        assert_eq!(rx.recv().await, Ok(4));
+        tx.send(5).unwrap();
+        tx.send(6).unwrap();
+        tx.send(7).unwrap();
+        assert_eq!(rx.try_recv(), Err(broadcast::TryRecvError::Lagged(1)));
+        assert_eq!(rx.try_recv(), Ok(6));
+    }
+}
+
+portable_test! {
+    async fn broadcast_closes_after_the_last_sender_once_drained() {
+        let (tx, mut rx) = broadcast::channel(4);
+        let mut parked = tx.subscribe();
+        let waiting = tulipa::spawn(async move {
+            let first = parked.recv().await;
+            (first, parked.recv().await)
+        });
+        tulipa::yield_now().await;
+        tx.send("last").unwrap();
+        drop(tx);
+        assert_eq!(
+            waiting.await.unwrap(),
+            (Ok("last"), Err(broadcast::RecvError::Closed)),
+            "a parked receiver is woken by the last sender leaving"
+        );
+        assert_eq!(rx.recv().await, Ok("last"));
+        assert_eq!(rx.recv().await, Err(broadcast::RecvError::Closed));
+        assert_eq!(rx.try_recv(), Err(broadcast::TryRecvError::Closed));
+    }
+}
+
+portable_test! {
+    async fn broadcast_send_without_receivers_hands_the_value_back_and_history_is_freed() {
+        let value = Rc::new(());
+        let (tx, rx) = broadcast::channel(4);
+        tx.send(value.clone()).unwrap();
+        assert_eq!(Rc::strong_count(&value), 2);
+        drop(rx);
+        assert_eq!(Rc::strong_count(&value), 1, "nobody can read the history: it is dropped");
+        let broadcast::SendError(back) = tx.send(value.clone()).unwrap_err();
+        assert!(Rc::ptr_eq(&back, &value));
+        let mut rx = tx.subscribe();
+        assert_eq!(rx.try_recv(), Err(broadcast::TryRecvError::Empty));
+    }
+}
+
+portable_test! {
+    async fn broadcast_recv_cancelled_misses_nothing() {
+        time::pause();
+        let (tx, mut rx) = broadcast::channel(4);
+        assert!(time::timeout(10 * MS, rx.recv()).await.is_err());
+        let mut parked = rx.recv();
+        assert!(poll_once(&mut parked).await.is_pending());
+        tx.send('x').unwrap();
+        drop(parked); // woken, then cancelled
+        assert_eq!(rx.recv().await, Ok('x'));
+    }
+}
+
+portable_test! {
+    async fn broadcast_one_send_wakes_every_parked_receiver() {
+        let (tx, rx) = broadcast::channel(1);
+        let listeners: Vec<_> = (0..10)
+            .map(|_| {
+                let mut rx = rx.clone();
+                tulipa::spawn(async move { rx.recv().await })
+            })
+            .collect();
+        tulipa::yield_now().await;
+        assert_eq!(tx.send(42), Ok(11));
+        for l in listeners {
+            assert_eq!(l.await.unwrap(), Ok(42));
+        }
     }
 }
