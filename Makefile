@@ -1,0 +1,61 @@
+# tulipa's checks. On a fresh machine, `make test` installs what is missing, then runs
+# everything; run it again and the installs are skipped.
+#
+#   make test        setup, then fmt, clippy (native + wasm), native tests + doctests, the
+#                    portable suite in headless Chrome and under Node.js, wasm-pack (test and
+#                    build of examples/browser), the tour; ends with "T passed, F failed"
+#   make setup       install what is missing (see scripts/setup.sh)
+#   make web-check   wasm-pack test --headless --chrome web-tests + wasm-pack build of
+#                    examples/browser, then run the built page in Node and headless Chromium
+#   make coverage    native line coverage of the tulipa crate (cargo-llvm-cov)
+#   make tour        cargo run --example tour
+#   make bench       cargo run --release -p tulipa-benches
+#   make legs LEGS="native chrome"   some of the legs of `make test` (see scripts/test.sh)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+CARGO_HOME ?= $(HOME)/.cargo
+export PATH := $(CARGO_HOME)/bin:$(PATH)
+# One target/ for every crate and every leg (the workspace's own).
+export CARGO_TARGET_DIR := $(ROOT)/target
+
+# The one place the wasm-bindgen version is kept is the root Cargo.toml's
+# `wasm-bindgen = "=X"` pin; setup checks that every other pin (and Cargo.lock) agrees.
+export WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\([0-9][0-9.]*\)".*/\1/p' $(ROOT)/Cargo.toml | head -n1)
+export WASM_PACK_VERSION := 0.15.1
+export LLVM_COV_VERSION := 0.9.1
+
+ifeq ($(WASM_BINDGEN_VERSION),)
+$(error could not read the wasm-bindgen = "=X" pin from $(ROOT)/Cargo.toml)
+endif
+
+.PHONY: test setup setup-coverage web-check coverage tour bench legs
+
+setup:
+	@$(ROOT)/scripts/setup.sh all
+
+test: setup
+	@$(ROOT)/scripts/test.sh
+
+legs: setup
+	@$(ROOT)/scripts/test.sh $(LEGS)
+
+web-check: setup
+	@$(ROOT)/scripts/test.sh wasm-pack-test wasm-pack-build
+
+setup-coverage:
+	@$(ROOT)/scripts/setup.sh coverage
+
+coverage: setup-coverage
+	cd $(ROOT) && cargo llvm-cov -p tulipa --summary-only | tee $(CARGO_TARGET_DIR)/coverage-summary.txt
+	@awk '/^TOTAL/ { printf "tulipa native line coverage: %s (%s of %s lines not covered)\n", $$10, $$9, $$8 }' \
+		$(CARGO_TARGET_DIR)/coverage-summary.txt
+
+tour:
+	cd $(ROOT) && cargo run --example tour
+
+bench:
+	cd $(ROOT) && cargo run --release -p tulipa-benches

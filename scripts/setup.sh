@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs and skips what is present, checking versions: run it as
+# often as you like. Called by `make setup` (and `make setup-coverage` with `coverage`).
+#
+#   scripts/setup.sh           the wasm target, rustfmt + clippy, wasm-bindgen-cli,
+#                              Chromium + chromedriver, Node.js, wasm-pack
+#   scripts/setup.sh coverage  llvm-tools-preview + cargo-llvm-cov
+#
+# Versions come from the Makefile (WASM_BINDGEN_VERSION is read from the root Cargo.toml);
+# run this through make. Debian packages are installed with apt-get when missing, which needs
+# root (as on CI).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+: "${WASM_BINDGEN_VERSION:?run this through make (the Makefile reads it from Cargo.toml)}"
+: "${WASM_PACK_VERSION:?run this through make}"
+: "${LLVM_COV_VERSION:?run this through make}"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# The version a tool reports (`tool --version` -> its last word), or nothing if absent.
+tool_version() {
+    command -v "$1" >/dev/null 2>&1 || return 0
+    "$1" --version 2>/dev/null | head -n1 | awk '{print $NF}'
+}
+
+# --- version pins -----------------------------------------------------------------------
+# The wasm-bindgen CLI must match the crate exactly, so every crate pins the crate with `=X`
+# and X is the same everywhere (and in Cargo.lock).
+check_pins() {
+    local manifest pin bad=0
+    for manifest in Cargo.toml web-tests/Cargo.toml examples/browser/Cargo.toml; do
+        [[ -f $manifest ]] || continue
+        while IFS= read -r pin; do
+            if [[ $pin != "=$WASM_BINDGEN_VERSION" ]]; then
+                printf 'setup: ERROR: %s pins wasm-bindgen = "%s", the root Cargo.toml pins "=%s"\n' \
+                    "$manifest" "$pin" "$WASM_BINDGEN_VERSION" >&2
+                bad=1
+            fi
+        done < <(sed -n 's/^wasm-bindgen = "\([^"]*\)".*/\1/p' "$manifest")
+    done
+    if [[ -f Cargo.lock ]]; then
+        local locked
+        locked=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print}' Cargo.lock)
+        for pin in $locked; do
+            if [[ $pin != "$WASM_BINDGEN_VERSION" ]]; then
+                printf 'setup: ERROR: Cargo.lock has wasm-bindgen %s, the pin is =%s\n' \
+                    "$pin" "$WASM_BINDGEN_VERSION" >&2
+                bad=1
+            fi
+        done
+    fi
+    ((bad == 0)) || die "make the wasm-bindgen pins agree (they must equal the CLI version)"
+    say "wasm-bindgen pinned at =$WASM_BINDGEN_VERSION everywhere"
+}
+
+# --- rustup -----------------------------------------------------------------------------
+setup_rustup() {
+    command -v rustup >/dev/null 2>&1 || die "rustup not found: install Rust with rustup first"
+    if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        say "wasm32-unknown-unknown target: present"
+    else
+        say "installing the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+    local c installed missing=()
+    installed=$(rustup component list --installed)
+    for c in rustfmt clippy; do
+        grep -q "^$c" <<<"$installed" || missing+=("$c")
+    done
+    if ((${#missing[@]})); then
+        say "installing rustup components: ${missing[*]}"
+        rustup component add "${missing[@]}"
+    else
+        say "rustfmt, clippy: present"
+    fi
+}
+
+# --- cargo-installed tools ----------------------------------------------------------------
+setup_wasm_bindgen() {
+    local v1 v2
+    v1=$(tool_version wasm-bindgen)
+    v2=$(tool_version wasm-bindgen-test-runner)
+    if [[ $v1 == "$WASM_BINDGEN_VERSION" && $v2 == "$WASM_BINDGEN_VERSION" ]]; then
+        say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
+        return
+    fi
+    say "installing wasm-bindgen-cli =$WASM_BINDGEN_VERSION (found: '${v1:-none}'; takes a few minutes)"
+    # Not --locked: the CLI's lockfile pins a crate version the registry no longer has.
+    cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
+    v1=$(tool_version wasm-bindgen)
+    v2=$(tool_version wasm-bindgen-test-runner)
+    [[ $v1 == "$WASM_BINDGEN_VERSION" && $v2 == "$WASM_BINDGEN_VERSION" ]] ||
+        die "wasm-bindgen-cli $WASM_BINDGEN_VERSION installed, but PATH finds $(command -v wasm-bindgen) at '$v1'"
+}
+
+setup_wasm_pack() {
+    local v
+    v=$(tool_version wasm-pack)
+    if [[ $v == "$WASM_PACK_VERSION" ]]; then
+        say "wasm-pack $WASM_PACK_VERSION: present"
+        return
+    fi
+    say "installing wasm-pack =$WASM_PACK_VERSION (found: '${v:-none}'; takes a few minutes)"
+    cargo install --locked wasm-pack --version "=$WASM_PACK_VERSION"
+    v=$(tool_version wasm-pack)
+    [[ $v == "$WASM_PACK_VERSION" ]] || die "wasm-pack $WASM_PACK_VERSION installed, but PATH finds '$v'"
+}
+
+setup_coverage() {
+    if rustup component list --installed | grep -q '^llvm-tools'; then
+        say "llvm-tools-preview: present"
+    else
+        say "installing llvm-tools-preview"
+        rustup component add llvm-tools-preview
+    fi
+    local v
+    v=$(cargo llvm-cov --version 2>/dev/null | awk '{print $NF}' || true)
+    if [[ $v == "$LLVM_COV_VERSION" ]]; then
+        say "cargo-llvm-cov $LLVM_COV_VERSION: present"
+        return
+    fi
+    say "installing cargo-llvm-cov =$LLVM_COV_VERSION (found: '${v:-none}'; takes a few minutes)"
+    cargo install --locked cargo-llvm-cov --version "=$LLVM_COV_VERSION"
+}
+
+# --- Debian packages ------------------------------------------------------------------------
+APT_UPDATED=0
+apt_install() {
+    if [[ $(id -u) != 0 ]]; then
+        die "missing Debian packages: $*; install them as root: apt-get install -y $*"
+    fi
+    command -v apt-get >/dev/null 2>&1 || die "missing $*, and no apt-get to install them with"
+    say "installing Debian packages: $*"
+    if ((APT_UPDATED == 0)); then
+        DEBIAN_FRONTEND=noninteractive apt-get update
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" </dev/null
+}
+
+# Major version from output such as "Chromium 142.0.7444.175 built on Debian ...".
+major() { grep -oE '[0-9]+\.[0-9.]+' | head -n1 | cut -d. -f1; }
+
+setup_chrome() {
+    local missing=()
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+    if ((${#missing[@]})); then
+        # Both, so the browser and the driver come from the same Debian version.
+        apt_install chromium chromium-driver
+    fi
+    command -v chromium >/dev/null 2>&1 || die "chromium still not on PATH after installing it"
+    command -v chromedriver >/dev/null 2>&1 || die "chromedriver still not on PATH after installing it"
+    local browser driver
+    browser=$(chromium --version 2>/dev/null | major)
+    driver=$(chromedriver --version 2>/dev/null | major)
+    [[ -n $browser && $browser == "$driver" ]] ||
+        die "chromium ($browser) and chromedriver ($driver) differ: reinstall both: apt-get install -y chromium chromium-driver"
+    say "chromium + chromedriver $browser: present"
+}
+
+setup_node() {
+    local v
+    if ! command -v node >/dev/null 2>&1; then
+        apt_install nodejs
+    fi
+    v=$(node --version 2>/dev/null | tr -d v | cut -d. -f1)
+    # wasm-bindgen-test-runner and tulipa's web backend need ES modules, MessageChannel,
+    # performance.now and setTimeout: Node 18 (Debian 12's) or later.
+    [[ -n $v && $v -ge 18 ]] || die "Node.js >= 18 is needed, found '$(node --version 2>&1)'"
+    say "node $(node --version): present"
+}
+
+case "${1:-all}" in
+all)
+    check_pins
+    setup_rustup
+    setup_chrome
+    setup_node
+    setup_wasm_bindgen
+    setup_wasm_pack
+    ;;
+coverage)
+    setup_coverage
+    ;;
+pins)
+    check_pins
+    ;;
+*)
+    die "usage: $0 [all|coverage|pins]"
+    ;;
+esac

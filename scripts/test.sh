@@ -1,0 +1,334 @@
+#!/usr/bin/env bash
+# Runs every check of `make test` (after `make setup`): formatting, clippy on both targets,
+# the native tests and doctests, the portable suite in headless Chrome and under Node.js,
+# wasm-pack as a user runs it, and the tour. Each test leg checks that it ran as many tests
+# as the sources define, so a leg that silently runs nothing fails.
+#
+# Every leg runs even if an earlier one failed; the run ends with a summary and the line
+# "T passed, F failed". Logs go to target/make-logs/.
+#
+#   scripts/test.sh              every leg
+#   scripts/test.sh LEG...       some legs: fmt clippy clippy-wasm native chrome node
+#                                wasm-pack-test wasm-pack-build tour
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+LOGS="$CARGO_TARGET_DIR/make-logs"
+mkdir -p "$LOGS"
+
+# Settings that would make the wasm runner skip tests or pick another browser or mode.
+unset WASM_BINDGEN_USE_BROWSER WASM_BINDGEN_USE_NODE_EXPERIMENTAL WASM_BINDGEN_USE_DENO \
+    WASM_BINDGEN_TEST_ONLY_NODE WASM_BINDGEN_TEST_ONLY_WEB GECKODRIVER SAFARIDRIVER NODE_ARGS
+
+WEB_PACKAGES=(-p tulipa -p tulipa-web-tests -p tulipa-browser-example)
+
+# --- expected counts, from the sources ------------------------------------------------------
+
+# portable_test! and sim_test! invocations in tests/portable/: the size of every portable leg.
+portable_count() {
+    cat tests/portable/*.rs | grep -Ec '^[[:space:]]*(portable_test|sim_test)![[:space:]]*\{'
+}
+
+# #[test] attributes in the given files (a floor: macros may generate more).
+test_attr_count() {
+    (($#)) || { echo 0; return; }
+    cat "$@" | grep -Ec '^[[:space:]]*#\[test\]' || true
+}
+
+# Whether a test file is compiled out of a native `cargo test` by a crate-level cfg: loom
+# models (`#![cfg(loom)]`, run with RUSTFLAGS="--cfg loom") and wasm-only files.
+native_cfg_off() {
+    local gate
+    gate=$(grep -E '^#!\[cfg\(' "$1" || true)
+    [[ -n $gate ]] || return 1
+    [[ $gate == *loom* ]] && return 0
+    [[ $gate == *'target_arch = "wasm32"'* && $gate != *'not(target_arch = "wasm32")'* ]]
+}
+
+# Files compiled into the native library (the web backend is not).
+native_lib_files() {
+    find src targets -name '*.rs' -not -path 'targets/web/*' | sort
+}
+
+# "binary passed failed ignored" for every "test result:" line of a cargo test log.
+results() {
+    awk '
+        /^ *Running unittests / { bin = $3 }
+        /^ *Running [^ ]+\.rs / { bin = $2 }
+        /^ *Doc-tests / { bin = "doctests" }
+        /^test result:/ {
+            p = f = i = 0
+            for (k = 2; k <= NF; k++) {
+                if ($k ~ /^passed/) p = $(k - 1)
+                if ($k ~ /^failed/) f = $(k - 1)
+                if ($k ~ /^ignored/) i = $(k - 1)
+            }
+            print bin, p, f, i
+        }' "$1"
+}
+
+# --- legs ---------------------------------------------------------------------------------
+
+declare -A PASSED=() FAILED=()
+LEGS_RUN=()
+LEGS_FAILED=()
+PROBLEMS=()
+
+problem() {
+    PROBLEMS+=("[$CURRENT] $*")
+    printf '\n!!! [%s] %s\n' "$CURRENT" "$*" >&2
+}
+
+# run NAME CMD...: runs one leg with its output shown and kept in target/make-logs/NAME.log.
+run() {
+    CURRENT=$1
+    shift
+    local log="$LOGS/$CURRENT.log" start=$SECONDS rc
+    printf '\n==> [%s] %s\n' "$CURRENT" "$*"
+    "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    printf '<== [%s] exit %s after %ss\n' "$CURRENT" "$rc" "$((SECONDS - start))"
+    LEGS_RUN+=("$CURRENT")
+    ((rc == 0)) || problem "command failed (exit $rc); log: $log"
+    return "$rc"
+}
+
+# A leg without test counts (formatting, lints, the tour): pass or fail.
+finish_check() {
+    if (($1 == 0)); then PASSED[$CURRENT]=0; else FAILED[$CURRENT]=1; LEGS_FAILED+=("$CURRENT"); fi
+}
+
+# Sums a leg's "test result:" lines into PASSED/FAILED and reports failures in them.
+tally() {
+    local log="$LOGS/$CURRENT.log" bin p f i sum_p=0 sum_f=0
+    while read -r bin p f i; do
+        sum_p=$((sum_p + p))
+        sum_f=$((sum_f + f))
+        ((f == 0)) || problem "$bin: $f failed"
+    done < <(results "$log")
+    PASSED[$CURRENT]=$sum_p
+    FAILED[$CURRENT]=$sum_f
+}
+
+# expect_bin BIN OP N: the binary's passed (+ ignored) count compared with N (eq or ge).
+expect_bin() {
+    local want_bin=$1 op=$2 want=$3 got
+    got=$(results "$LOGS/$CURRENT.log" | awk -v b="$want_bin" '$1 == b { n++; s += $2 + $4 } END { print n ? s : "none" }')
+    if [[ $got == none ]]; then
+        problem "$want_bin did not run (no 'test result' line for it)"
+        return 1
+    fi
+    if [[ $op == eq && $got != "$want" ]] || ((got < want)); then
+        problem "$want_bin ran $got tests; the sources define $([[ $op == eq ]] && echo exactly || echo at least) $want"
+        return 1
+    fi
+    printf '    count check: %s ran %s tests (%s %s from the sources)\n' \
+        "$want_bin" "$got" "$([[ $op == eq ]] && echo "=" || echo ">=")" "$want"
+}
+
+# Marks the leg failed if it had problems, or ran no tests at all.
+close_leg() {
+    local rc=$1 before=$2
+    if ((${PASSED[$CURRENT]:-0} == 0)); then
+        problem "no tests ran"
+    fi
+    if ((rc != 0 || ${#PROBLEMS[@]} > before)); then
+        LEGS_FAILED+=("$CURRENT")
+        # A failed leg counts as at least one failure, even if no test reported one.
+        ((${FAILED[$CURRENT]:-0} > 0)) || FAILED[$CURRENT]=1
+    fi
+}
+
+leg_fmt() {
+    run fmt cargo fmt --all -- --check
+    finish_check $?
+}
+
+leg_clippy() {
+    run clippy cargo clippy --workspace --all-targets -- -D warnings
+    finish_check $?
+}
+
+leg_clippy_wasm() {
+    # Never --workspace on wasm: the benches crate and mio do not build for wasm32.
+    run clippy-wasm cargo clippy "${WEB_PACKAGES[@]}" --target wasm32-unknown-unknown \
+        --all-targets -- -D warnings
+    finish_check $?
+}
+
+leg_native() {
+    local before=${#PROBLEMS[@]} rc f
+    # --no-fail-fast: every test binary runs and reports, not only those before a failure.
+    run native cargo test -p tulipa --no-fail-fast
+    rc=$?
+    tally
+    # Unit tests, each integration test file, the doctests: all must have run.
+    # shellcheck disable=SC2046
+    expect_bin src/lib.rs ge "$(test_attr_count $(native_lib_files))"
+    expect_bin tests/portable.rs eq "$(portable_count)"
+    for f in tests/*.rs; do
+        [[ $f == tests/portable.rs ]] && continue
+        if native_cfg_off "$f"; then
+            expect_bin "$f" ge 0 # built (compiled out by its cfg), so no tests to count
+        else
+            expect_bin "$f" ge "$(test_attr_count "$f")"
+        fi
+    done
+    # shellcheck disable=SC2046
+    expect_bin doctests ge "$(native_lib_files | xargs awk -f scripts/count-doctests.awk)"
+    close_leg "$rc" "$before"
+}
+
+wasm_test_env=(
+    env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+    WASM_BINDGEN_TEST_TIMEOUT=120
+)
+
+# The browser test files of web-tests/tests/: all but node.rs. Each must be marked
+# run_in_browser: a browser run silently skips a file that is not.
+browser_test_files() {
+    local f
+    for f in web-tests/tests/*.rs; do
+        [[ $f == web-tests/tests/node.rs ]] && continue
+        echo "$f"
+    done
+}
+
+# Expected counts of a browser run of web-tests: tests/portable.rs runs every portable body;
+# every other file at least as many tests as it has #[wasm_bindgen_test] attributes.
+expect_browser_bins() {
+    local f n
+    for f in $(browser_test_files); do
+        if ! grep -q 'run_in_browser' "$f"; then
+            problem "$f is not marked run_in_browser: browser runs skip it (add wasm_bindgen_test_configure!(run_in_browser))"
+            continue
+        fi
+        if [[ $f == web-tests/tests/portable.rs ]]; then
+            expect_bin tests/portable.rs eq "$(portable_count)"
+        else
+            n=$(grep -Ec '^[[:space:]]*#\[(wasm_bindgen_test::)?wasm_bindgen_test\]' "$f" || true)
+            expect_bin "tests/${f##*/}" ge "$n"
+        fi
+    done
+}
+
+leg_chrome() {
+    local before=${#PROBLEMS[@]} rc
+    # Every browser file of web-tests (ONLY_WEB skips node.rs, which the node leg runs);
+    # --tests, not a doctest run: doctests are vacuous on wasm32.
+    run chrome "${wasm_test_env[@]}" CHROMEDRIVER="$(command -v chromedriver)" \
+        WASM_BINDGEN_TEST_ONLY_WEB=1 \
+        cargo test -p tulipa-web-tests --target wasm32-unknown-unknown --tests --no-fail-fast
+    rc=$?
+    tally
+    expect_browser_bins
+    close_leg "$rc" "$before"
+}
+
+leg_node() {
+    local before=${#PROBLEMS[@]} rc
+    # tests/node.rs is not marked run_in_browser, so the runner uses Node. A test that never
+    # completes would pass there; the preloaded watchdog fails the run instead.
+    run node "${wasm_test_env[@]}" NODE_ARGS="--require=$ROOT/web-tests/watchdog.cjs" \
+        cargo test -p tulipa-web-tests --target wasm32-unknown-unknown --test node
+    rc=$?
+    tally
+    expect_bin tests/node.rs eq "$(portable_count)"
+    grep -q 'tulipa node watchdog armed' "$LOGS/node.log" ||
+        problem "the Node watchdog was not loaded (NODE_ARGS ignored?)"
+    close_leg "$rc" "$before"
+}
+
+leg_wasm_pack_test() {
+    local before=${#PROBLEMS[@]} rc
+    # As a user runs it. wasm-pack skips tests/node.rs here (it runs browser tests only).
+    run wasm-pack-test wasm-pack test --headless --chrome web-tests
+    rc=$?
+    tally
+    expect_browser_bins
+    if grep -qiE 'Installing wasm-bindgen|Downloading' "$LOGS/wasm-pack-test.log"; then
+        problem "wasm-pack fetched its own tools: the wasm-bindgen CLI on PATH does not match the crate"
+    fi
+    close_leg "$rc" "$before"
+}
+
+leg_wasm_pack_build() {
+    local rc
+    # The browser example as a user builds it (wasm-opt is off in its Cargo.toml; --no-opt
+    # says so again), then the built module is run in Node and the page in headless Chromium.
+    rm -rf examples/browser/pkg
+    run wasm-pack-build wasm-pack build --target web --no-opt examples/browser
+    rc=$?
+    if ((rc == 0)); then
+        CURRENT=wasm-pack-build
+        node examples/browser/check.mjs 2>&1 | tee -a "$LOGS/wasm-pack-build.log"
+        rc=${PIPESTATUS[0]}
+        ((rc == 0)) || problem "examples/browser/check.mjs failed"
+    fi
+    finish_check "$rc"
+}
+
+leg_tour() {
+    local rc
+    run tour cargo run --quiet --example tour
+    rc=$?
+    if ((rc == 0)) && ! grep -q 'End of the tour' "$LOGS/tour.log"; then
+        problem "the tour did not reach its end"
+        rc=1
+    fi
+    finish_check "$rc"
+}
+
+ALL=(fmt clippy clippy-wasm native chrome node wasm-pack-test wasm-pack-build tour)
+SELECTED=("$@")
+((${#SELECTED[@]})) || SELECTED=("${ALL[@]}")
+START=$SECONDS
+for leg in "${SELECTED[@]}"; do
+    case $leg in
+    fmt | clippy | clippy-wasm | native | chrome | node | wasm-pack-test | wasm-pack-build | tour)
+        "leg_${leg//-/_}"
+        ;;
+    *)
+        echo "unknown leg '$leg'; legs: ${ALL[*]}" >&2
+        exit 2
+        ;;
+    esac
+done
+
+# --- summary ------------------------------------------------------------------------------
+printf '\n==== summary (%ss) ====\n' "$((SECONDS - START))"
+for leg in "${LEGS_RUN[@]}"; do
+    status=ok
+    [[ " ${LEGS_FAILED[*]} " == *" $leg "* ]] && status=FAILED
+    if [[ $leg =~ ^(native|chrome|node|wasm-pack-test)$ ]]; then
+        printf '  %-16s %-6s %s passed, %s failed\n' "$leg" "$status" "${PASSED[$leg]:-0}" "${FAILED[$leg]:-0}"
+    else
+        printf '  %-16s %s\n' "$leg" "$status"
+    fi
+done
+for p in "${PROBLEMS[@]}"; do
+    printf '  problem: %s\n' "$p"
+done
+total_passed=0
+total_failed=0
+for leg in "${LEGS_RUN[@]}"; do
+    total_passed=$((total_passed + ${PASSED[$leg]:-0}))
+    total_failed=$((total_failed + ${FAILED[$leg]:-0}))
+done
+line=()
+for leg in native chrome node wasm-pack-test; do
+    [[ -v "PASSED[$leg]" ]] || continue
+    case $leg in
+    native) line+=("native: ${PASSED[$leg]} passed") ;;
+    chrome) line+=("web(chrome): ${PASSED[$leg]} passed") ;;
+    node) line+=("web(node): ${PASSED[$leg]} passed") ;;
+    wasm-pack-test) line+=("wasm-pack(chrome): ${PASSED[$leg]} passed") ;;
+    esac
+done
+if ((${#line[@]})); then
+    (IFS=,; printf '%s\n' "${line[*]}" | sed 's/,/, /g')
+fi
+echo "$total_passed passed, $total_failed failed"
+((total_failed == 0 && ${#LEGS_FAILED[@]} == 0))
