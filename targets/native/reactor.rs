@@ -12,9 +12,10 @@
 //    that became ready; it wakes them after unlocking.
 // 2. An I/O operation (`Registration::poll_io`) first waits until its direction is ready
 //    (`poll_ready`, which stores the task's waker if not), then tries the operation. On
-//    `WouldBlock` it clears the direction's bits, but only if the tick is still the one it
-//    saw as ready (`clear_readiness`): an event that arrived in between bumped the tick, so
-//    the clear is skipped and no readiness is lost (async-io's and tokio's rule). Then it
+//    `WouldBlock` it clears the direction's bits (closed and error bits too: see
+//    `clear_readiness`), but only if the tick is still the one it saw as ready: an event
+//    that arrived in between bumped the tick, so the clear is skipped and no readiness is
+//    lost (async-io's and tokio's rule). Then it
 //    loops and waits again. mio is edge-triggered, so an operation must be retried until
 //    `WouldBlock` before waiting again; callers keep draining while data comes.
 // 3. Tokens carry a generation in their high bits, so an event for a slab slot that was
@@ -204,10 +205,12 @@ impl Registration {
     pub(crate) fn clear_readiness(&self, dir: Direction, tick: u32) {
         let mut st = lock(&self.io.state);
         if st.tick == tick {
-            // Closed and error bits stay: a closed source stays "ready" for good.
-            let keep = READ_CLOSED | WRITE_CLOSED | ERROR;
-            let clear = dir.mask() & !keep;
-            st.readiness &= !clear;
+            // WouldBlock proves the direction has nothing to report right now, closed and
+            // error bits included: a closed half answers EOF or an error, never WouldBlock,
+            // and a pending socket error is returned before WouldBlock (then consumed). So
+            // all of the direction's bits go; keeping the error bit would make a UDP socket
+            // that once got an ICMP error look ready forever and spin the loop.
+            st.readiness &= !dir.mask();
         }
     }
 
