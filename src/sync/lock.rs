@@ -40,8 +40,8 @@ use crate::waitlist::{Taken, WaitList};
 
 const LEAKED: &str = "a guard or an acquire of this Lock was leaked (mem::forget) with its value";
 
-/// An async mutual-exclusion lock (asyncio's `Lock`) that guards a value: [`lock`]
-/// (Self::lock) waits for it and gives a [`LockGuard`], which unlocks when dropped.
+/// An async mutual-exclusion lock (asyncio's `Lock`) that guards a value:
+/// [`lock`](Self::lock) waits for it and gives a [`LockGuard`], which unlocks when dropped.
 ///
 /// Fair: waiters get the lock first-in, first-out. An unlock hands the lock straight to the
 /// oldest waiter, so a task that arrives later (even with [`try_lock`](Self::try_lock)) never

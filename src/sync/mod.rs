@@ -6,7 +6,7 @@
 //! | `asyncio.Lock` | [`Lock`] (with a guard; [`Lock::lock_owned`] for an `Arc`) |
 //! | — | [`RwLock`] |
 //! | `asyncio.Event` | [`Event`] |
-//! | `asyncio.Condition` | [`Condition`] (it owns its lock, and the value that lock guards) |
+//! | `asyncio.Condition` | [`Condition`] (over a [`Lock`] that guards a value; several conditions may share one lock) |
 //! | `asyncio.Semaphore` | [`Semaphore`] (permits are guards; [`SemaphorePermit::forget`] + [`Semaphore::release`] for the asyncio style) |
 //! | `asyncio.BoundedSemaphore` | [`BoundedSemaphore`] (an extra release is a [`ReleaseError`]) |
 //! | `asyncio.Barrier` | [`Barrier`] |

@@ -235,8 +235,9 @@ impl fmt::Debug for Permits {
 /// a request for many permits at the head of the queue is not overtaken by smaller ones
 /// queued behind it, and a `try_acquire` fails while anyone is queued.
 ///
-/// Natively it can be shared between threads (through an [`Arc`]); [`acquire_owned`]
-/// (Self::acquire_owned) gives a permit that owns its `Arc`, for moving into a spawned task.
+/// Natively it can be shared between threads (through an [`Arc`]);
+/// [`acquire_owned`](Self::acquire_owned) gives a permit that owns its `Arc`, for moving into
+/// a spawned task.
 ///
 /// ```
 /// use std::sync::Arc;
