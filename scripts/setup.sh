@@ -63,7 +63,7 @@ setup_rustup() {
         say "wasm32-unknown-unknown target: present"
     else
         say "installing the wasm32-unknown-unknown target"
-        rustup target add wasm32-unknown-unknown
+        rustup target add wasm32-unknown-unknown || die "rustup target add wasm32-unknown-unknown failed"
     fi
     local c installed missing=()
     installed=$(rustup component list --installed)
@@ -72,7 +72,7 @@ setup_rustup() {
     done
     if ((${#missing[@]})); then
         say "installing rustup components: ${missing[*]}"
-        rustup component add "${missing[@]}"
+        rustup component add "${missing[@]}" || die "rustup component add ${missing[*]} failed"
     else
         say "rustfmt, clippy: present"
     fi
@@ -89,7 +89,8 @@ setup_wasm_bindgen() {
     fi
     say "installing wasm-bindgen-cli =$WASM_BINDGEN_VERSION (found: '${v1:-none}'; takes a few minutes)"
     # Not --locked: the CLI's lockfile pins a crate version the registry no longer has.
-    cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
+    cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" ||
+        die "cargo install wasm-bindgen-cli --version =$WASM_BINDGEN_VERSION failed (see above)"
     v1=$(tool_version wasm-bindgen)
     v2=$(tool_version wasm-bindgen-test-runner)
     [[ $v1 == "$WASM_BINDGEN_VERSION" && $v2 == "$WASM_BINDGEN_VERSION" ]] ||
@@ -104,7 +105,8 @@ setup_wasm_pack() {
         return
     fi
     say "installing wasm-pack =$WASM_PACK_VERSION (found: '${v:-none}'; takes a few minutes)"
-    cargo install --locked wasm-pack --version "=$WASM_PACK_VERSION"
+    cargo install --locked wasm-pack --version "=$WASM_PACK_VERSION" ||
+        die "cargo install --locked wasm-pack --version =$WASM_PACK_VERSION failed (see above)"
     v=$(tool_version wasm-pack)
     [[ $v == "$WASM_PACK_VERSION" ]] || die "wasm-pack $WASM_PACK_VERSION installed, but PATH finds '$v'"
 }
@@ -114,7 +116,7 @@ setup_coverage() {
         say "llvm-tools-preview: present"
     else
         say "installing llvm-tools-preview"
-        rustup component add llvm-tools-preview
+        rustup component add llvm-tools-preview || die "rustup component add llvm-tools-preview failed"
     fi
     local v
     v=$(cargo llvm-cov --version 2>/dev/null | awk '{print $NF}' || true)
@@ -123,7 +125,10 @@ setup_coverage() {
         return
     fi
     say "installing cargo-llvm-cov =$LLVM_COV_VERSION (found: '${v:-none}'; takes a few minutes)"
-    cargo install --locked cargo-llvm-cov --version "=$LLVM_COV_VERSION"
+    cargo install --locked cargo-llvm-cov --version "=$LLVM_COV_VERSION" ||
+        die "cargo install --locked cargo-llvm-cov --version =$LLVM_COV_VERSION failed (see above)"
+    v=$(cargo llvm-cov --version 2>/dev/null | awk '{print $NF}' || true)
+    [[ $v == "$LLVM_COV_VERSION" ]] || die "cargo-llvm-cov $LLVM_COV_VERSION installed, but cargo finds '$v'"
 }
 
 # --- Debian packages ------------------------------------------------------------------------
