@@ -506,3 +506,107 @@ fn throughput_one_producer_one_consumer_bounded_1024() {
         );
     }
 }
+
+/// The ball of the oneshot ping-pong: a count and where to send the reply.
+struct Ball<S>(u64, S);
+
+struct TulipaBall(Ball<tulipa::channel::oneshot::Sender<TulipaBall>>);
+struct FuturesBall(Ball<futures_channel::oneshot::Sender<FuturesBall>>);
+
+fn tulipa_oneshot_ping_pong(n: u64) -> u64 {
+    use tulipa::channel::oneshot;
+    Runtime::new().unwrap().block_on(async move {
+        let (to_pong, at_pong) = oneshot::channel::<TulipaBall>();
+        let ponger = tulipa::spawn(async move {
+            let mut at_pong = at_pong;
+            loop {
+                let Ok(TulipaBall(Ball(k, reply))) = at_pong.await else {
+                    return;
+                };
+                let (tx, rx) = oneshot::channel();
+                if reply.send(TulipaBall(Ball(k + 1, tx))).is_err() {
+                    return;
+                }
+                at_pong = rx;
+            }
+        });
+        let (tx, mut at_ping) = oneshot::channel();
+        let _ = to_pong.send(TulipaBall(Ball(0, tx)));
+        let mut sum = 0;
+        for i in 0..n {
+            let TulipaBall(Ball(k, to_pong)) = at_ping.await.unwrap();
+            assert_eq!(k, 2 * i + 1);
+            sum += i;
+            let (tx, rx) = oneshot::channel();
+            let _ = to_pong.send(TulipaBall(Ball(k + 1, tx)));
+            at_ping = rx;
+        }
+        drop(at_ping);
+        ponger.await.unwrap();
+        sum
+    })
+}
+
+fn futures_oneshot_ping_pong(n: u64) -> u64 {
+    use futures_channel::oneshot;
+    Runtime::new().unwrap().block_on(async move {
+        let (to_pong, at_pong) = oneshot::channel::<FuturesBall>();
+        let ponger = tulipa::spawn(async move {
+            let mut at_pong = at_pong;
+            loop {
+                let Ok(FuturesBall(Ball(k, reply))) = at_pong.await else {
+                    return;
+                };
+                let (tx, rx) = oneshot::channel();
+                if reply.send(FuturesBall(Ball(k + 1, tx))).is_err() {
+                    return;
+                }
+                at_pong = rx;
+            }
+        });
+        let (tx, mut at_ping) = oneshot::channel();
+        let _ = to_pong.send(FuturesBall(Ball(0, tx)));
+        let mut sum = 0;
+        for i in 0..n {
+            let FuturesBall(Ball(k, to_pong)) = at_ping.await.unwrap();
+            assert_eq!(k, 2 * i + 1);
+            sum += i;
+            let (tx, rx) = oneshot::channel();
+            let _ = to_pong.send(FuturesBall(Ball(k + 1, tx)));
+            at_ping = rx;
+        }
+        drop(at_ping);
+        ponger.await.unwrap();
+        sum
+    })
+}
+
+#[test]
+#[ignore = "a measurement: cargo test --release --test queue_stress -- --ignored --nocapture"]
+fn throughput_oneshot_ping_pong() {
+    const N: u64 = 1_000_000;
+    type Workload = (&'static str, fn(u64) -> u64);
+    let runs: [Workload; 2] = [
+        ("tulipa oneshot ping-pong", tulipa_oneshot_ping_pong),
+        (
+            "futures-channel oneshot ping-pong",
+            futures_oneshot_ping_pong,
+        ),
+    ];
+    let mut results = vec![Vec::new(); runs.len()];
+    for _round in 0..5 {
+        for (i, (_, f)) in runs.iter().enumerate() {
+            results[i].push(rate(N, || f(N)));
+        }
+    }
+    for (i, (name, _)) in runs.iter().enumerate() {
+        let r = &mut results[i];
+        r.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        eprintln!(
+            "{name:36} median {:6.2} M round trips/s (min {:.2}, max {:.2})",
+            r[r.len() / 2],
+            r[0],
+            r[r.len() - 1]
+        );
+    }
+}
