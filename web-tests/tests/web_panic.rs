@@ -18,12 +18,13 @@ async fn web_panic_poisons_the_loop_and_rejects_promises() {
         tulipa::sleep(std::time::Duration::from_secs(3600)).await;
         Ok(JsValue::NULL)
     });
+    // The spawn location is the line of the `spawn_local` call itself, so take `line!()` just
+    // above it rather than above a method chain that rustfmt may split.
+    let builder = tulipa::task::Builder::new().name("doomed");
     let line = line!() + 1;
-    let doomed = tulipa::task::Builder::new()
-        .name("doomed")
-        .spawn_local(async {
-            panic!("deliberate failure");
-        });
+    let doomed = builder.spawn_local(async {
+        panic!("deliberate failure");
+    });
     doomed.detach();
     let reason = PromiseFuture::new(waiting).await.unwrap_err();
     let message = String::from(reason.dyn_into::<js_sys::Error>().unwrap().message());
