@@ -26,9 +26,7 @@ use super::stream::StreamCore;
 /// use tulipa::net::{UnixListener, UnixStream};
 ///
 /// tulipa::run(async {
-///     let dir = std::env::temp_dir().join(format!("tulipa-doc-{}", std::process::id()));
-///     std::fs::create_dir_all(&dir).unwrap();
-///     let path = dir.join("echo.sock");
+///     let path = std::env::temp_dir().join(format!("tulipa-doc-{}.sock", std::process::id()));
 ///     let _ = std::fs::remove_file(&path);
 ///     let listener = UnixListener::bind(&path).unwrap();
 ///     let mut client = UnixStream::connect(&path).await.unwrap();
@@ -37,7 +35,7 @@ use super::stream::StreamCore;
 ///     let mut buf = [0; 9];
 ///     server.read_exact(&mut buf).await.unwrap();
 ///     assert_eq!(&buf, b"over unix");
-///     std::fs::remove_dir_all(&dir).unwrap();
+///     std::fs::remove_file(&path).unwrap();
 /// });
 /// ```
 pub struct UnixStream {
