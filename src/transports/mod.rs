@@ -26,6 +26,12 @@
 //! high watermark) runs right after the outer callback returns, before anything else. So a
 //! protocol's methods can take `&mut self` and call its transport freely.
 //!
+//! One consequence differs from asyncio: a callback that writes in a loop until
+//! `pause_writing` arrives would never see it (it arrives after the callback returns).
+//! Inside a callback, compare [`Transport::write_buffer_size`] with
+//! [`Transport::write_buffer_limits`] instead, or produce from a task, where
+//! `pause_writing` runs inside the `write` that crosses the watermark, as in asyncio.
+//!
 //! `connection_lost` is called exactly once per connection (after `connection_made`), and the
 //! transport then drops the protocol, which breaks the reference cycle between a protocol and
 //! the transport it keeps.

@@ -563,3 +563,90 @@ portable_test! {
         w.wait_closed().await.unwrap();
     }
 }
+
+/// A small deterministic generator (no dependency), for randomized tests.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % below
+    }
+}
+
+portable_test! {
+    async fn stream_read_until_matches_a_reference_split_under_random_chunking() {
+        // Random records with a two-byte separator, cut into random chunks: read_until
+        // must return exactly the records a plain split gives, with the limit enforced the
+        // same way, whatever the chunk boundaries.
+        const LIMIT: usize = 40;
+        for seed in 0..30u64 {
+            let mut rng = Lcg(seed);
+            let mut input = Vec::new();
+            let mut records = Vec::new();
+            for _ in 0..60 {
+                let len = rng.next(50);
+                let rec: Vec<u8> = (0..len).map(|_| b'a' + rng.next(3) as u8).collect();
+                input.extend_from_slice(&rec);
+                input.extend_from_slice(b"\r\n");
+                records.push(rec);
+            }
+            let (pa, mut r, _wa) = streams::stream_protocol(LIMIT);
+            let (pb, _rb, w) = streams::stream_protocol(LIMIT);
+            memory::pair(pa, pb);
+            let mut at = 0;
+            while at < input.len() {
+                let n = (1 + rng.next(17)).min(input.len() - at);
+                w.write(&input[at..at + n]);
+                at += n;
+            }
+            w.write_eof().unwrap();
+            for rec in &records {
+                match r.read_until(b"\r\n").await {
+                    Ok(got) => {
+                        assert!(rec.len() <= LIMIT, "seed {seed}: a record over the limit passed");
+                        assert_eq!(&got[..got.len() - 2], &rec[..], "seed {seed}");
+                    }
+                    Err(StreamError::LimitOverrun { consumed }) => {
+                        assert!(rec.len() > LIMIT, "seed {seed}: {} bytes refused", rec.len());
+                        assert!(consumed > LIMIT);
+                        // Skip the record as documented: read past it.
+                        assert_eq!(r.read_exact(rec.len() + 2).await.unwrap()[..rec.len()], rec[..]);
+                    }
+                    Err(e) => panic!("seed {seed}: {e}"),
+                }
+            }
+            assert!(r.read(1).await.unwrap().is_empty());
+        }
+    }
+}
+
+sim_test! {
+    async fn stream_pipe_runs_on_the_deterministic_host() {
+        let ((mut r1, w1), (mut r2, w2)) = streams::pipe();
+        let echo = tulipa::spawn_local(async move {
+            while let Ok(line) = r2.read_line().await {
+                if line.is_empty() {
+                    break;
+                }
+                tulipa::sleep(std::time::Duration::from_millis(10)).await;
+                w2.write(&line);
+            }
+            w2.close();
+            w2.wait_closed().await.unwrap();
+        });
+        let start = tulipa::Instant::now();
+        for i in 0..10 {
+            w1.write(format!("{i}\n").as_bytes());
+            assert_eq!(r1.read_line().await.unwrap(), format!("{i}\n").as_bytes());
+        }
+        // Virtual time: exactly ten 10 ms delays.
+        assert_eq!(tulipa::Instant::now() - start, std::time::Duration::from_millis(100));
+        w1.write_eof().unwrap();
+        echo.await.unwrap();
+        assert!(r1.read_line().await.unwrap().is_empty());
+    }
+}
