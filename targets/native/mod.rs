@@ -2,8 +2,8 @@
 //! blocking work.
 
 pub(crate) mod net;
+pub(crate) mod transport;
 mod pool;
-#[allow(dead_code)] // the I/O types of the networking work build on it
 pub(crate) mod reactor;
 mod runtime;
 

@@ -167,6 +167,7 @@ impl Reactor {
     }
 
     /// Live registrations (for leak checks in tests).
+    #[cfg(test)]
     pub(crate) fn registrations(&self) -> usize {
         lock(&self.ios).len()
     }
