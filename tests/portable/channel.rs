@@ -28,22 +28,23 @@ impl Drop for Tracked {
     }
 }
 
-#[test]
-fn channel_halves_are_send_and_sync_when_values_are_send() {
-    fn send_sync<T: Send + Sync>() {}
-    fn send<T: Send>() {}
-    send_sync::<mpsc::Sender<String>>();
-    send_sync::<mpsc::Receiver<String>>();
-    send::<mpsc::SendFuture<'static, String>>();
-    send::<mpsc::RecvFuture<'static, String>>();
-    send_sync::<oneshot::Sender<String>>();
-    send_sync::<oneshot::Receiver<String>>();
-    send_sync::<watch::Sender<String>>();
-    send_sync::<watch::Receiver<String>>();
-    send::<watch::Changed<'static, String>>();
-    send_sync::<broadcast::Sender<String>>();
-    send_sync::<broadcast::Receiver<String>>();
-    send::<broadcast::Recv<'static, String>>();
+portable_test! {
+    async fn channel_halves_are_send_and_sync_when_values_are_send() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<mpsc::Sender<String>>();
+        send_sync::<mpsc::Receiver<String>>();
+        send::<mpsc::SendFuture<'static, String>>();
+        send::<mpsc::RecvFuture<'static, String>>();
+        send_sync::<oneshot::Sender<String>>();
+        send_sync::<oneshot::Receiver<String>>();
+        send_sync::<watch::Sender<String>>();
+        send_sync::<watch::Receiver<String>>();
+        send::<watch::Changed<'static, String>>();
+        send_sync::<broadcast::Sender<String>>();
+        send_sync::<broadcast::Receiver<String>>();
+        send::<broadcast::Recv<'static, String>>();
+    }
 }
 
 // ---- mpsc ----

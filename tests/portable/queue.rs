@@ -42,18 +42,19 @@ impl Rng {
     }
 }
 
-#[test]
-fn queue_types_are_send_and_sync_when_items_are_send() {
-    fn send_sync<T: Send + Sync>() {}
-    fn send<T: Send>() {}
-    send_sync::<Queue<String>>();
-    send_sync::<LifoQueue<String>>();
-    send_sync::<PriorityQueue<String>>();
-    send::<Put<'static, String>>();
-    send::<Get<'static, String>>();
-    send::<Join<'static, String>>();
-    send_sync::<QueueShutDown<String>>();
-    send_sync::<TryPutError<String>>();
+portable_test! {
+    async fn queue_types_are_send_and_sync_when_items_are_send() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<Queue<String>>();
+        send_sync::<LifoQueue<String>>();
+        send_sync::<PriorityQueue<String>>();
+        send::<Put<'static, String>>();
+        send::<Get<'static, String>>();
+        send::<Join<'static, String>>();
+        send_sync::<QueueShutDown<String>>();
+        send_sync::<TryPutError<String>>();
+    }
 }
 
 portable_test! {
