@@ -16,6 +16,10 @@
 // 3. A read or write error, `abort`, or `close` with the queue flushed ends the connection:
 //    the driver drops the socket (deregistering and closing the descriptor), then calls
 //    `connection_lost` (with the error, if any), then drops the protocol. Exactly once.
+// 3a. While the driver runs (`driving`), transport methods called from the protocol's
+//    callbacks do not wake it (a wasted poll); they set `poked`, and the driver makes
+//    another pass before it parks. So data written in `data_received` goes out in the same
+//    poll that read the request.
 // 4. No `ConnState` borrow is held while calling the protocol or waking a waker; the
 //    protocol is borrowed only by the driver's calls (`Dispatcher::with`).
 // 5. If the driver is dropped unfinished (the runtime is torn down), its guard drops the
@@ -35,6 +39,8 @@ use crate::transports::{Transport, TransportAddr};
 
 /// Reads per driver poll before it yields to other tasks.
 const READ_BUDGET: usize = 16;
+/// Passes (write, read) per driver poll before it yields to other tasks.
+const MAX_PASSES: usize = 8;
 /// Buffers per gathering write.
 const MAX_IOV: usize = 64;
 /// Small writes are appended to the last queued buffer up to this size (fewer iovecs).
@@ -118,6 +124,22 @@ struct ConnState {
     eof_received: bool,
     lost: bool,
     waker: Option<Waker>,
+    /// The driver is inside its poll (rule 3a).
+    driving: bool,
+    /// The state changed while the driver was running: make another pass.
+    poked: bool,
+}
+
+impl ConnState {
+    /// Rule 1 and 3a: the waker to wake after a change, unless the driver is running.
+    fn notify(&mut self) -> Option<Waker> {
+        if self.driving {
+            self.poked = true;
+            None
+        } else {
+            self.waker.take()
+        }
+    }
 }
 
 pub(crate) struct Conn {
@@ -190,7 +212,7 @@ impl Conn {
         let (out, waker) = {
             let mut st = self.state.borrow_mut();
             let out = f(&mut st);
-            (out, st.waker.take())
+            (out, st.notify())
         };
         if let Some(w) = waker {
             w.wake();
@@ -333,15 +355,29 @@ async fn drive<S: StreamSock>(conn: Rc<Conn>, sock: S) {
         let Some(s) = sock.as_ref() else {
             return Poll::Ready(None);
         };
-        conn.state.borrow_mut().waker = Some(cx.waker().clone());
+        {
+            let mut st = conn.state.borrow_mut();
+            st.waker = Some(cx.waker().clone());
+            st.driving = true;
+        }
+        let mut passes = 0;
         loop {
+            passes += 1;
+            if passes > MAX_PASSES {
+                // A busy connection (a flood in and out): let other tasks run, then go on.
+                conn.state.borrow_mut().driving = false;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            conn.state.borrow_mut().poked = false;
             if conn.state.borrow().aborted {
                 return Poll::Ready(None);
             }
-            match write_some(conn, s, cx) {
+            let write_blocked = match write_some(conn, s, cx) {
                 Step::Done(e) => return Poll::Ready(e),
-                Step::Progress | Step::Blocked => {}
-            }
+                Step::Blocked => true,
+                Step::Progress => false,
+            };
             {
                 let st = conn.state.borrow();
                 if st.closing && st.queue.is_empty() {
@@ -353,12 +389,16 @@ async fn drive<S: StreamSock>(conn: Rc<Conn>, sock: S) {
                 Step::Progress => continue,
                 Step::Blocked => {}
             }
-            // Something a callback did (close, write_eof, abort) may need another pass.
-            let st = conn.state.borrow();
+            // Rule 3a: something a callback did (a write, close, write_eof, abort, resume)
+            // needs another pass; a blocked write waits for writability instead.
+            let mut st = conn.state.borrow_mut();
             let again = st.aborted
                 || (st.closing && st.queue.is_empty())
-                || (st.eof_requested && !st.eof_sent && st.queue.is_empty());
+                || (st.eof_requested && !st.eof_sent && st.queue.is_empty())
+                || (!write_blocked && !st.queue.is_empty())
+                || st.poked;
             if !again {
+                st.driving = false;
                 return Poll::Pending;
             }
         }
@@ -394,7 +434,11 @@ impl Transport for SocketTransport {
             let q = st.queued;
             let flow = st.marks.check(q);
             // A driver blocked on a non-empty queue is already waiting for writability.
-            let waker = if was_empty { st.waker.take() } else { None };
+            let waker = if was_empty || st.driving {
+                st.notify()
+            } else {
+                None
+            };
             drop(st);
             if let Some(w) = waker {
                 w.wake();
