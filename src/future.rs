@@ -52,7 +52,10 @@
 // else is under the mutex:
 //
 //   outcome      Pending, then exactly once Value | Exception | Cancelled
-//   waiters      a WaitList of parked `Waiter` futures
+//   first        the waker of the first parked `Waiter` (most futures have one waiter:
+//                keeping it inline spares the WaitList's allocation); `first_used` says a
+//                `Waiter` owns this slot
+//   waiters      a WaitList of the other parked `Waiter`s
 //   callbacks    FIFO of (id, callback) not yet started
 //   dispatching  a drain of `callbacks` is scheduled or running
 //   dispatcher   how to schedule a drain (a fn pointer, set by `add_done_callback`)
@@ -61,12 +64,14 @@
 //
 // 1. The outcome leaves Pending once: the first completer (set_result, set_exception, cancel)
 //    to take the lock writes it; any later one finds it done and hands its value back.
-// 2. That completer calls `notify_all` on the waiters under the lock and wakes them after
-//    unlocking. A `Waiter` reads the outcome under the same lock before it parks (pushes its
-//    entry), so either it sees the outcome or its entry exists when the completer notifies:
-//    no wakeup is lost, whatever the threads.
-// 3. A `Waiter` removes its entry when it returns or is dropped (`WaitList::cancel`); its
-//    waker is not kept after that. The value handed to a waiter is `()`: nothing to pass on.
+// 2. That completer takes the `first` waker and calls `notify_all` on the waiters under the
+//    lock, and wakes them after unlocking. A `Waiter` reads the outcome under the same lock
+//    before it parks (takes `first` or pushes an entry), so either it sees the outcome or
+//    its waker is there when the completer takes them: no wakeup is lost, whatever the
+//    threads.
+// 3. A `Waiter` gives back its slot (`first_used = false`, or `WaitList::cancel`) when it
+//    returns or is dropped; its waker is not kept after that. The value handed to a waiter
+//    is `()`: nothing to pass on.
 // 4. Exactly one drain runs at a time. Whoever flips `dispatching` from false to true under
 //    the lock schedules one: the completer if callbacks are queued, or `add_done_callback`
 //    on a completed future. A drain pops one callback at a time under the lock and runs it
@@ -85,7 +90,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::loom::{lock, Arc, Mutex};
 use crate::task::{Cancelled, JoinError};
@@ -141,6 +146,8 @@ enum Outcome<T, E> {
 
 struct State<T, E> {
     outcome: Outcome<T, E>,
+    first: Option<Waker>,
+    first_used: bool,
     waiters: WaitList<()>,
     callbacks: VecDeque<(u64, Callback<T, E>)>,
     next_callback: u64,
@@ -314,6 +321,8 @@ impl<T, E> SettableFuture<T, E> {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
                     outcome: Outcome::Pending,
+                    first: None,
+                    first_used: false,
                     waiters: WaitList::default(),
                     callbacks: VecDeque::new(),
                     next_callback: 0,
@@ -427,7 +436,12 @@ impl<T, E> SettableFuture<T, E> {
             _ => return Err((outcome, false)),
         }
         st.outcome = outcome;
-        let wakers = st.waiters.notify_all(|| ());
+        let first = st.first.take();
+        let others = if st.waiters.is_empty() {
+            Vec::new() // No allocation in the common case of one waiter.
+        } else {
+            st.waiters.notify_all(|| ())
+        };
         let dispatch = if !st.callbacks.is_empty() && !st.dispatching {
             st.dispatching = true;
             st.dispatcher
@@ -435,7 +449,7 @@ impl<T, E> SettableFuture<T, E> {
             None
         };
         drop(st);
-        wake_all(wakers);
+        wake_all(first.into_iter().chain(others));
         if let Some(dispatch) = dispatch {
             dispatch(self.clone());
         }
@@ -505,7 +519,7 @@ impl<T, E> SettableFuture<T, E> {
     pub fn wait(&self) -> Waiter<T, E> {
         Waiter {
             fut: self.clone(),
-            key: None,
+            slot: None,
         }
     }
 
@@ -663,7 +677,10 @@ impl<T, E> fmt::Debug for SettableFuture<T, E> {
         };
         f.debug_struct("SettableFuture")
             .field("state", &state)
-            .field("waiters", &st.waiters.waiting())
+            .field(
+                "waiters",
+                &(st.waiters.waiting() + usize::from(st.first_used)),
+            )
             .field("callbacks", &st.callbacks.len())
             .finish()
     }
@@ -676,7 +693,7 @@ impl<T: Clone, E: Clone> IntoFuture for SettableFuture<T, E> {
     fn into_future(self) -> Waiter<T, E> {
         Waiter {
             fut: self,
-            key: None,
+            slot: None,
         }
     }
 }
@@ -708,8 +725,31 @@ impl<T: Clone, E: Clone> IntoFuture for &SettableFuture<T, E> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Waiter<T, E = Exception> {
     fut: SettableFuture<T, E>,
-    /// The entry in the waiter list, while parked.
-    key: Option<usize>,
+    /// Where this waiter is parked, if it is.
+    slot: Option<Slot>,
+}
+
+/// Where a `Waiter` is parked: the inline `first` slot, or an entry of the list.
+#[derive(Clone, Copy)]
+enum Slot {
+    First,
+    List(usize),
+}
+
+impl<T, E> State<T, E> {
+    /// Rule 3: gives back a waiter's slot; returns the inline waker, to drop unlocked.
+    fn leave(&mut self, slot: Slot) -> Option<Waker> {
+        match slot {
+            Slot::First => {
+                self.first_used = false;
+                self.first.take()
+            }
+            Slot::List(key) => {
+                self.waiters.cancel(key);
+                None
+            }
+        }
+    }
 }
 
 // `Waiter` holds no pinned data: the waiter entry is addressed by key.
@@ -722,27 +762,44 @@ impl<T: Clone, E: Clone> Future for Waiter<T, E> {
         let this = &mut *self;
         let mut st = lock(&this.fut.inner.state);
         if let Some(out) = read(&st.outcome) {
-            if let Some(key) = this.key.take() {
-                st.waiters.cancel(key); // Rule 3.
-            }
+            let stale = this.slot.take().and_then(|slot| st.leave(slot));
+            drop(st);
+            drop(stale);
             return Poll::Ready(out);
         }
-        match this.key {
-            // Still Waiting (rule 2: only completion notifies); refreshes the waker.
-            Some(key) => {
-                let _ = st.waiters.poll_take(key, cx.waker());
+        let waker = cx.waker();
+        let stale = match this.slot {
+            // Still waiting (rule 2: only completion notifies); refresh the waker.
+            Some(Slot::First) => match &st.first {
+                Some(w) if w.will_wake(waker) => None,
+                _ => st.first.replace(waker.clone()),
+            },
+            Some(Slot::List(key)) => {
+                let _ = st.waiters.poll_take(key, waker);
+                None
             }
-            None => this.key = Some(st.waiters.push(cx.waker().clone(), ())),
-        }
+            None if !st.first_used => {
+                st.first_used = true;
+                st.first = Some(waker.clone());
+                this.slot = Some(Slot::First);
+                None
+            }
+            None => {
+                this.slot = Some(Slot::List(st.waiters.push(waker.clone(), ())));
+                None
+            }
+        };
+        drop(st);
+        drop(stale);
         Poll::Pending
     }
 }
 
 impl<T, E> Drop for Waiter<T, E> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            let mut st = lock(&self.fut.inner.state);
-            st.waiters.cancel(key);
+        if let Some(slot) = self.slot.take() {
+            let stale = lock(&self.fut.inner.state).leave(slot);
+            drop(stale);
         }
     }
 }
@@ -751,7 +808,7 @@ impl<T, E> fmt::Debug for Waiter<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Waiter")
             .field("future", &self.fut)
-            .field("parked", &self.key.is_some())
+            .field("parked", &self.slot.is_some())
             .finish()
     }
 }

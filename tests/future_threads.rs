@@ -331,3 +331,108 @@ fn cancel_token_children_created_while_cancelling_are_never_missed() {
         }
     });
 }
+
+/// A message of the ping-pong measurement: the counter, and the one-shot the other side
+/// must complete next.
+#[derive(Clone)]
+struct Msg {
+    n: u32,
+    next: Fut<Msg>,
+}
+
+struct OneMsg {
+    n: u32,
+    next: futures_channel::oneshot::Sender<OneMsg>,
+}
+
+/// The workload of issue 3's "ping-pong through a oneshot/Future" benchmark, measured here
+/// until it lands in `benches/`: two tasks on one loop bounce a counter through a fresh
+/// one-shot per message (each message carries the one-shot for the reply), 1e6 round trips,
+/// `SettableFuture` against futures-channel's oneshot. Run with
+/// `cargo test --release --test future_threads -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check; run it in release"]
+fn future_ping_pong_throughput_against_futures_channel_oneshot() {
+    const ROUNDS: u32 = 1_000_000;
+    let settable = || {
+        tulipa::run(async {
+            let first: Fut<Msg> = SettableFuture::new();
+            let mut request = first.clone();
+            let pong = tulipa::spawn(async move {
+                let mut request = first;
+                loop {
+                    let m = request.wait().await.unwrap();
+                    request = SettableFuture::new();
+                    let reply = Msg {
+                        n: m.n + 1,
+                        next: request.clone(),
+                    };
+                    m.next.set_result(reply).unwrap();
+                }
+            });
+            let start = std::time::Instant::now();
+            let mut n = 0;
+            for _ in 0..ROUNDS {
+                let reply: Fut<Msg> = SettableFuture::new();
+                request
+                    .set_result(Msg {
+                        n,
+                        next: reply.clone(),
+                    })
+                    .unwrap();
+                let m = reply.wait().await.unwrap();
+                (n, request) = (m.n, m.next);
+            }
+            let elapsed = start.elapsed();
+            drop(pong);
+            assert_eq!(n, ROUNDS);
+            elapsed
+        })
+    };
+    let oneshot = || {
+        tulipa::run(async {
+            use futures_channel::oneshot;
+            let (first_tx, first_rx) = oneshot::channel::<OneMsg>();
+            let pong = tulipa::spawn(async move {
+                let mut request = first_rx;
+                loop {
+                    let m = request.await.unwrap();
+                    let (tx, rx) = oneshot::channel();
+                    request = rx;
+                    if m.next
+                        .send(OneMsg {
+                            n: m.n + 1,
+                            next: tx,
+                        })
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+            let start = std::time::Instant::now();
+            let (mut n, mut request) = (0, first_tx);
+            for _ in 0..ROUNDS {
+                let (tx, rx) = oneshot::channel();
+                if request.send(OneMsg { n, next: tx }).is_err() {
+                    unreachable!("pong runs until the end");
+                }
+                let m = rx.await.unwrap();
+                (n, request) = (m.n, m.next);
+            }
+            let elapsed = start.elapsed();
+            drop(pong);
+            assert_eq!(n, ROUNDS);
+            elapsed
+        })
+    };
+    for round in 0..3 {
+        let (a, b) = (settable(), oneshot());
+        let rate = |d: Duration| f64::from(ROUNDS) / d.as_secs_f64() / 1e6;
+        println!(
+            "round {round}: SettableFuture {:.2} M round trips/s, futures-channel oneshot {:.2} M/s",
+            rate(a),
+            rate(b)
+        );
+    }
+}
