@@ -305,3 +305,76 @@ fn stream_futures_io_traits_read_and_write() {
         });
     });
 }
+
+#[test]
+fn stream_peer_reset_fails_the_pending_read_and_later_calls() {
+    within(LIMIT, || {
+        tulipa::run(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let (mut r, w) = open_connection(addr).await.unwrap();
+            let (s, _) = listener.accept().unwrap();
+            let reader = tulipa::spawn_local(async move {
+                let first = r.read(100).await;
+                let second = r.read_line().await;
+                (first, second)
+            });
+            tulipa::sleep(Duration::from_millis(20)).await;
+            assert!(!reader.is_finished(), "the read waits for data");
+            socket2::SockRef::from(&s)
+                .set_linger(Some(Duration::ZERO))
+                .unwrap();
+            drop(s); // RST
+            let (first, second) = reader.await.unwrap();
+            assert_eq!(
+                first.unwrap_err().kind(),
+                std::io::ErrorKind::ConnectionReset
+            );
+            match second {
+                Err(streams::StreamError::Io(e)) => {
+                    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset)
+                }
+                other => panic!("expected the reset again, got {other:?}"),
+            }
+            // Writing to the dead connection: drain reports the failure, no SIGPIPE.
+            w.write(b"anyone?");
+            let e = w.drain().await.unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset);
+            assert_eq!(
+                w.wait_closed().await.unwrap_err().kind(),
+                std::io::ErrorKind::ConnectionReset
+            );
+        });
+    });
+}
+
+#[test]
+fn stream_write_to_a_closed_peer_breaks_the_pipe() {
+    within(LIMIT, || {
+        tulipa::run(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let (mut r, w) = open_connection(addr).await.unwrap();
+            let (s, _) = listener.accept().unwrap();
+            drop(s); // FIN; our later writes are answered with RST
+            assert!(r.read(10).await.unwrap().is_empty(), "EOF first");
+            let mut failed = None;
+            for _ in 0..100 {
+                w.write(&[0u8; 64 * 1024]);
+                if let Err(e) = w.drain().await {
+                    failed = Some(e);
+                    break;
+                }
+                tulipa::sleep(Duration::from_millis(5)).await;
+            }
+            let e = failed.expect("writing to a closed peer must fail");
+            assert!(
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+                ),
+                "{e:?}"
+            );
+        });
+    });
+}
