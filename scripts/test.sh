@@ -241,6 +241,14 @@ leg_node() {
     close_leg "$rc" "$before"
 }
 
+# wasm-pack uses the wasm-bindgen CLI on PATH only if its version matches the crate's;
+# otherwise it says "Installing wasm-bindgen..." and tries to download or build its own.
+wasm_pack_used_path_tools() {
+    if grep -q 'Installing wasm-bindgen' "$LOGS/$CURRENT.log"; then
+        problem "wasm-pack installed its own wasm-bindgen: the CLI on PATH does not match the crate"
+    fi
+}
+
 leg_wasm_pack_test() {
     local before=${#PROBLEMS[@]} rc
     # As a user runs it. wasm-pack skips tests/node.rs here (it runs browser tests only).
@@ -248,9 +256,7 @@ leg_wasm_pack_test() {
     rc=$?
     tally
     expect_browser_bins
-    if grep -qiE 'Installing wasm-bindgen|Downloading' "$LOGS/wasm-pack-test.log"; then
-        problem "wasm-pack fetched its own tools: the wasm-bindgen CLI on PATH does not match the crate"
-    fi
+    wasm_pack_used_path_tools
     close_leg "$rc" "$before"
 }
 
@@ -262,7 +268,11 @@ leg_wasm_pack_build() {
     run wasm-pack-build wasm-pack build --target web --no-opt examples/browser
     rc=$?
     if ((rc == 0)); then
-        CURRENT=wasm-pack-build
+        local before=${#PROBLEMS[@]}
+        wasm_pack_used_path_tools
+        ((${#PROBLEMS[@]} == before)) || rc=1
+    fi
+    if ((rc == 0)); then
         node examples/browser/check.mjs 2>&1 | tee -a "$LOGS/wasm-pack-build.log"
         rc=${PIPESTATUS[0]}
         ((rc == 0)) || problem "examples/browser/check.mjs failed"
