@@ -683,3 +683,63 @@ fn transport_stream_reader_limit_bounds_memory_over_tcp() {
         });
     });
 }
+
+#[test]
+fn transport_buffered_protocol_reads_1_mib_through_a_1_byte_buffer() {
+    use tulipa::transports::{Buffered, BufferedProtocol};
+    // Edge-triggered readiness must be drained: random 1 B–64 KiB writes read one byte at
+    // a time arrive intact.
+    struct OneByte {
+        buf: [u8; 1],
+        got: Rc<RefCell<Vec<u8>>>,
+        eof: Rc<Cell<bool>>,
+    }
+    impl BufferedProtocol for OneByte {
+        fn get_buffer(&mut self, _: usize) -> &mut [u8] {
+            &mut self.buf
+        }
+        fn buffer_updated(&mut self, n: usize) {
+            assert_eq!(n, 1);
+            self.got.borrow_mut().push(self.buf[0]);
+        }
+        fn eof_received(&mut self) -> bool {
+            self.eof.set(true);
+            false
+        }
+    }
+    within(LIMIT, || {
+        tulipa::run(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let data = pattern(1 << 20, 99);
+            let expected = data.clone();
+            let writer = thread::spawn(move || {
+                let (mut s, _) = listener.accept().unwrap();
+                let mut at = 0;
+                let mut seed = 7u64;
+                while at < data.len() {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    let n = (1 + (seed >> 40) as usize % 65536).min(data.len() - at);
+                    s.write_all(&data[at..at + n]).unwrap();
+                    at += n;
+                }
+            });
+            let got = Rc::new(RefCell::new(Vec::new()));
+            let eof = Rc::new(Cell::new(false));
+            let p = OneByte {
+                buf: [0],
+                got: Rc::clone(&got),
+                eof: Rc::clone(&eof),
+            };
+            let _t = create_connection(move || Buffered(p), addr).await.unwrap();
+            while !eof.get() {
+                tulipa::sleep(Duration::from_millis(5)).await;
+            }
+            tulipa::spawn_blocking(move || writer.join().unwrap())
+                .await
+                .unwrap();
+            assert_eq!(got.borrow().len(), expected.len());
+            assert!(*got.borrow() == expected);
+        });
+    });
+}
