@@ -743,3 +743,36 @@ fn transport_buffered_protocol_reads_1_mib_through_a_1_byte_buffer() {
         });
     });
 }
+
+#[test]
+fn transport_server_close_clients_and_abort_clients() {
+    within(LIMIT, || {
+        tulipa::run(async {
+            let server = create_server(Echo::default, "127.0.0.1:0").await.unwrap();
+            let addr = server.addrs()[0].inet().unwrap();
+            let mut conns = Vec::new();
+            for _ in 0..5 {
+                conns.push(open_connection(addr).await.unwrap());
+            }
+            while server.active_connections() < 5 {
+                tulipa::sleep(Duration::from_millis(1)).await;
+            }
+            server.stop_serving();
+            server.close_clients();
+            for (r, _w) in &mut conns {
+                assert!(r.read(1).await.unwrap().is_empty(), "closed by the server");
+            }
+            while server.active_connections() > 0 {
+                tulipa::sleep(Duration::from_millis(1)).await;
+            }
+            server.start_serving();
+            let (mut r, w) = open_connection(addr).await.unwrap();
+            w.write(b"x\n");
+            assert_eq!(r.read_line().await.unwrap(), b"x\n");
+            server.close();
+            server.abort_clients();
+            server.wait_closed().await;
+            assert!(r.read(1).await.is_err() || r.at_eof());
+        });
+    });
+}

@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use super::socket::{SocketTransport, StreamSock};
 use crate::transports::dispatch::Callbacks;
-use crate::transports::TransportAddr;
+use crate::transports::{Transport, TransportAddr};
 
 /// How long accepting pauses after an error such as EMFILE (asyncio's 1 s).
 pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
@@ -81,6 +81,8 @@ struct ServerState {
     on_error: Option<ErrorHandler>,
     accept_errors: usize,
     backoff: Duration,
+    /// The live connections, for `close_clients` / `abort_clients`.
+    conns: slab::Slab<Rc<SocketTransport>>,
 }
 
 pub(crate) struct ServerShared {
@@ -144,6 +146,7 @@ impl Server {
                 on_error: None,
                 accept_errors: 0,
                 backoff: ACCEPT_BACKOFF,
+                conns: slab::Slab::new(),
             }),
             addrs: listeners.iter().filter_map(|l| l.addr()).collect(),
             unix_path,
@@ -319,6 +322,54 @@ impl Server {
         self.shared.state.borrow().active
     }
 
+    /// Closes every connection the server accepted and still has (asyncio 3.13's
+    /// `close_clients`): each sends what it has buffered, then ends.
+    ///
+    /// ```
+    /// use tulipa::net::{open_connection, start_server};
+    /// tulipa::run(async {
+    ///     let server = start_server(|_r, _w| async {}, "127.0.0.1:0").await.unwrap();
+    ///     let (mut r, _w) = open_connection(server.addrs()[0].inet().unwrap()).await.unwrap();
+    ///     while server.active_connections() == 0 {
+    ///         tulipa::yield_now().await;
+    ///     }
+    ///     server.close();
+    ///     server.close_clients();
+    ///     server.wait_closed().await;
+    ///     assert!(r.read(1).await.unwrap().is_empty());
+    /// });
+    /// ```
+    pub fn close_clients(&self) {
+        for t in self.clients() {
+            t.close();
+        }
+    }
+
+    /// Aborts every connection the server accepted and still has (asyncio 3.13's
+    /// `abort_clients`): buffered data is dropped.
+    ///
+    /// ```
+    /// # use tulipa::transports::Protocol;
+    /// # struct P; impl Protocol for P {}
+    /// tulipa::run(async {
+    ///     let server = tulipa::net::create_server(|| P, "127.0.0.1:0").await.unwrap();
+    ///     server.close();
+    ///     server.abort_clients();
+    ///     server.wait_closed().await;
+    /// });
+    /// ```
+    pub fn abort_clients(&self) {
+        for t in self.clients() {
+            t.abort();
+        }
+    }
+
+    /// The live connections' transports (a copy: closing one calls back into the server).
+    fn clients(&self) -> Vec<Rc<SocketTransport>> {
+        let st = self.shared.state.borrow();
+        st.conns.iter().map(|(_, t)| Rc::clone(t)).collect()
+    }
+
     /// Sets what is called with an accept error the server cannot skip (asyncio's loop
     /// exception handler for servers). It is called once per error, and after a
     /// resource error (EMFILE, ENFILE, ENOBUFS, ENOMEM) the server pauses accepting for one
@@ -412,16 +463,19 @@ impl ServerShared {
         }
     }
 
-    fn connection_ended(&self) {
-        let wakers = {
+    fn connection_ended(&self, key: usize) {
+        let (wakers, conn) = {
             let mut st = self.state.borrow_mut();
             st.active -= 1;
-            if st.closed && st.active == 0 {
+            let conn = st.conns.try_remove(key);
+            let wakers = if st.closed && st.active == 0 {
                 std::mem::take(&mut st.closed_wakers)
             } else {
                 Vec::new()
-            }
+            };
+            (wakers, conn)
         };
+        drop(conn);
         for w in wakers {
             w.wake();
         }
@@ -457,14 +511,21 @@ async fn accept_loop<L: ListenSock>(
             match listener.poll_accept(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok(stream)) => {
-                    shared.state.borrow_mut().active += 1;
+                    let key = {
+                        let mut st = shared.state.borrow_mut();
+                        st.active += 1;
+                        st.conns.vacant_entry().key()
+                    };
                     let protocol = factory();
                     let s = Rc::clone(&shared);
-                    SocketTransport::start(
+                    let t = SocketTransport::start(
                         stream,
                         protocol,
-                        Some(Box::new(move || s.connection_ended())),
+                        Some(Box::new(move || s.connection_ended(key))),
                     );
+                    let mut st = shared.state.borrow_mut();
+                    let k = st.conns.insert(t);
+                    debug_assert_eq!(k, key);
                 }
                 Poll::Ready(Err(e)) if transient(&e) => {}
                 Poll::Ready(Err(e)) => {
