@@ -357,6 +357,14 @@ fn mpsc_receiver_dropped_on_another_thread_hands_values_back() {
 
 // ---- Throughput: the measurement behind building mpsc on the queue core ----
 
+/// Runs `body` as a spawned task of a fresh runtime. The measurements run both sides in
+/// spawned tasks: the root future of `block_on` is woken through the host's park/unpark
+/// path, which costs far more per wakeup than a task does and would hide the channel.
+fn in_task<F: Future<Output = u64> + Send + 'static>(body: F) -> u64 {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async move { tulipa::spawn(body).await.unwrap() })
+}
+
 fn rate(n: u64, f: impl FnOnce() -> u64) -> f64 {
     let t = Instant::now();
     let sum = f();
@@ -366,7 +374,7 @@ fn rate(n: u64, f: impl FnOnce() -> u64) -> f64 {
 }
 
 fn tulipa_mpsc(n: u64) -> u64 {
-    Runtime::new().unwrap().block_on(async move {
+    in_task(async move {
         let (tx, mut rx) = mpsc::bounded(1024);
         let p = tulipa::spawn(async move {
             for i in 0..n {
@@ -383,7 +391,7 @@ fn tulipa_mpsc(n: u64) -> u64 {
 }
 
 fn tulipa_queue(n: u64) -> u64 {
-    Runtime::new().unwrap().block_on(async move {
+    in_task(async move {
         let q = Arc::new(Queue::new(1024));
         let p = tulipa::spawn({
             let q = q.clone();
@@ -404,7 +412,7 @@ fn tulipa_queue(n: u64) -> u64 {
 }
 
 fn futures_channel(n: u64) -> u64 {
-    Runtime::new().unwrap().block_on(async move {
+    in_task(async move {
         let (mut tx, mut rx) = futures_channel::mpsc::channel(1024);
         let p = tulipa::spawn(async move {
             for i in 0..n {
@@ -515,7 +523,7 @@ struct FuturesBall(Ball<futures_channel::oneshot::Sender<FuturesBall>>);
 
 fn tulipa_oneshot_ping_pong(n: u64) -> u64 {
     use tulipa::channel::oneshot;
-    Runtime::new().unwrap().block_on(async move {
+    in_task(async move {
         let (to_pong, at_pong) = oneshot::channel::<TulipaBall>();
         let ponger = tulipa::spawn(async move {
             let mut at_pong = at_pong;
@@ -549,7 +557,7 @@ fn tulipa_oneshot_ping_pong(n: u64) -> u64 {
 
 fn futures_oneshot_ping_pong(n: u64) -> u64 {
     use futures_channel::oneshot;
-    Runtime::new().unwrap().block_on(async move {
+    in_task(async move {
         let (to_pong, at_pong) = oneshot::channel::<FuturesBall>();
         let ponger = tulipa::spawn(async move {
             let mut at_pong = at_pong;
