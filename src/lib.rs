@@ -114,11 +114,14 @@ pub use time::{sleep, sleep_until, Instant};
 #[cfg(not(target_arch = "wasm32"))]
 pub use sys::{run, Builder, Runtime};
 
-/// TCP, UDP and Unix sockets (native only: a browser has no sockets; use WebSockets there).
+/// TCP, UDP and Unix sockets, and asyncio's socket transports and stream helpers
+/// (`create_connection`, `create_server`, `open_connection`, `start_server`, ...).
+///
+/// Native only: a browser has no sockets (WebSockets will serve there).
 #[cfg(not(target_arch = "wasm32"))]
 pub mod net {
-    #[allow(unused_imports)] // filled in by the networking work in progress
     pub use crate::sys::net::*;
+    pub use crate::sys::transport::*;
 }
 
 /// Browser entry points: start a root future, await a JS `Promise`, turn a task into one.
