@@ -1,53 +1,4 @@
-//! A cancellation token for cooperative shutdown: [`CancelToken`].
-//!
-//! A token is a shared flag that goes from "running" to "cancelled" once. Any number of
-//! tasks, on any loop or thread, can check it ([`CancelToken::is_cancelled`]) or wait for it
-//! ([`CancelToken::cancelled`]); any holder can trip it ([`CancelToken::cancel`]). Child
-//! tokens ([`CancelToken::child`]) form a tree: cancelling a token cancels all its
-//! descendants, never its parent or siblings, so one part of a program can be shut down
-//! without the rest.
-//!
-//! ```
-//! use std::time::Duration;
-//! use tulipa::CancelToken;
-//!
-//! tulipa::run(async {
-//!     let shutdown = CancelToken::new();
-//!     let worker = tulipa::spawn({
-//!         let token = shutdown.child();
-//!         async move {
-//!             let mut ticks = 0;
-//!             while !token.is_cancelled() {
-//!                 tulipa::sleep(Duration::from_millis(1)).await;
-//!                 ticks += 1;
-//!             }
-//!             ticks // a clean exit: the worker decides where it stops
-//!         }
-//!     });
-//!     tulipa::sleep(Duration::from_millis(5)).await;
-//!     shutdown.cancel();
-//!     assert!(worker.await.unwrap() > 0);
-//! });
-//! ```
-//!
-//! # Tokens, task cancellation and soft cancel
-//!
-//! tulipa has three ways to stop work; they compose:
-//!
-//! * [`crate::JoinHandle::cancel`] stops one task from the outside: its future is dropped at
-//!   its current `.await` (Rust's cancellation), and its handle reports
-//!   [`crate::JoinError::Cancelled`].
-//! * A task spawned with [`crate::task::Builder::soft_cancel`] is *told* instead
-//!   ([`crate::task::cancelled`]) and runs its own async clean-up before it returns, as an
-//!   asyncio task that catches `CancelledError` does. [`crate::TaskGroup`] cancels its
-//!   members this way, so a soft-cancel member of a failing group finishes its clean-up
-//!   before the group returns.
-//! * A `CancelToken` is not tied to a task: it is a signal the code polls or awaits at
-//!   points of its choosing, shared by many tasks and threads, with a tree of scopes. Nothing
-//!   is dropped for you: the work sees the signal and ends by returning.
-//!
-//! To let either a token or a task cancellation stop a soft-cancel task, race them:
-//! `tulipa::race(token.cancelled(), tulipa::task::cancelled()).await`.
+//! The cancellation token for cooperative shutdown: [`CancelToken`].
 //
 // Maintainer notes: the protocol.
 //
@@ -64,15 +15,15 @@
 //
 // Rules:
 //
-// 1. Locks are never nested except parent, then nothing: `child` builds the new node while
-//    holding the parent's lock (the node is not shared yet); cancel and detach hold one
-//    node's lock at a time, and wake waiters after unlocking it.
+// 1. No two node locks are ever held at once: `child` builds the new node while holding
+//    the parent's lock (the new node is not shared yet, nobody can lock it); cancel and
+//    detach hold one node's lock at a time, and wake waiters after unlocking it.
 // 2. `cancel` sets `cancelled` under the lock, takes the waiters' wakers and the children,
 //    unlocks, wakes, then cancels each child the same way (an explicit stack: no recursion).
 //    A child created after its parent is cancelled is born cancelled and detached, so no
 //    child can miss its parent's cancellation.
 // 3. A waiter reads `cancelled` under the lock before parking: no lost wakeup (as in
-//    `future.rs`). It removes its entry when it returns or is dropped.
+//    `future/`). It removes its entry when it returns or is dropped.
 // 4. A node that has no handles and no children can never gain either (both need a
 //    handle), so it is dead: it detaches itself from its parent, which may make the parent
 //    dead in turn (walked upwards iteratively). This breaks the parent↔child `Arc` cycle, so
@@ -90,7 +41,37 @@ use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::{lock, Arc, Mutex};
 use crate::waitlist::{wake_all, WaitList};
 
-/// A cancellation token for cooperative shutdown. See the [module docs](self).
+/// A cancellation token for cooperative shutdown.
+///
+/// A token is a shared flag that goes from "running" to "cancelled" once. Any number of
+/// tasks, on any loop or thread, can check it ([`CancelToken::is_cancelled`]) or wait for it
+/// ([`CancelToken::cancelled`]); any holder can trip it ([`CancelToken::cancel`]). Child
+/// tokens ([`CancelToken::child`]) form a tree: cancelling a token cancels all its
+/// descendants, never its parent or siblings, so one part of a program can be shut down
+/// without the rest.
+///
+/// ```
+/// use std::time::Duration;
+/// use tulipa::CancelToken;
+///
+/// tulipa::run(async {
+///     let shutdown = CancelToken::new();
+///     let worker = tulipa::spawn({
+///         let token = shutdown.child();
+///         async move {
+///             let mut ticks = 0;
+///             while !token.is_cancelled() {
+///                 tulipa::sleep(Duration::from_millis(1)).await;
+///                 ticks += 1;
+///             }
+///             ticks // a clean exit: the worker decides where it stops
+///         }
+///     });
+///     tulipa::sleep(Duration::from_millis(5)).await;
+///     shutdown.cancel();
+///     assert!(worker.await.unwrap() > 0);
+/// });
+/// ```
 ///
 /// Cloning gives another handle to the same token. `Send + Sync`: cancel and wait from any
 /// thread.
@@ -106,6 +87,25 @@ use crate::waitlist::{wake_all, WaitList};
 /// root.cancel();
 /// assert!(root.child().is_cancelled()); // children of a cancelled token are born cancelled
 /// ```
+///
+/// # Tokens, task cancellation and soft cancel
+///
+/// tulipa has three ways to stop work; they compose:
+///
+/// * [`crate::JoinHandle::cancel`] stops one task from the outside: its future is dropped at
+///   its current `.await` (Rust's cancellation), and its handle reports
+///   [`crate::JoinError::Cancelled`].
+/// * A task spawned with [`crate::task::Builder::soft_cancel`] is *told* instead
+///   ([`crate::task::cancelled`]) and runs its own async clean-up before it returns, as an
+///   asyncio task that catches `CancelledError` does. [`crate::TaskGroup`] cancels its
+///   members this way, so a soft-cancel member of a failing group finishes its clean-up
+///   before the group returns.
+/// * A `CancelToken` is not tied to a task: it is a signal the code polls or awaits at
+///   points of its choosing, shared by many tasks and threads, with a tree of scopes. Nothing
+///   is dropped for you: the work sees the signal and ends by returning.
+///
+/// To let either a token or a task cancellation stop a soft-cancel task, race them:
+/// `tulipa::race(token.cancelled(), tulipa::task::cancelled()).await`.
 pub struct CancelToken {
     node: Arc<Node>,
 }

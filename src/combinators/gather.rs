@@ -15,9 +15,33 @@ use super::ready::ReadySet;
 /// To collect every outcome instead, errors included, use [`gather_all`] (asyncio's
 /// `return_exceptions=True`).
 ///
-/// The futures run inside the `Gather` future, in the task that awaits it: pass
-/// [`JoinHandle`](crate::JoinHandle)s to gather tasks instead (their error type is then
-/// [`JoinError`](crate::JoinError)).
+/// # How failure is expressed (all combinators)
+///
+/// Rust has no exceptions: a future that can fail has an output of `Result<T, E>`, and `Err`
+/// plays the part of asyncio's exception. `gather` stops at the first `Err`,
+/// [`wait`](crate::wait)'s [`ReturnWhen::FirstException`](crate::ReturnWhen::FirstException)
+/// returns at the first `Err`, and [`gather_all`] (asyncio's `return_exceptions=True`)
+/// collects `Ok`s and `Err`s alike. A [`JoinHandle`](crate::JoinHandle) is such a future with
+/// `E = `[`JoinError`](crate::JoinError): a task that panicked or was cancelled is a failure.
+/// A task that itself returns `Result<T, E>` gives `Result<Result<T, E>, JoinError>`, whose
+/// inner `Err` is a value as far as the combinators are concerned; to treat it as a failure,
+/// gather `async` blocks that flatten the two, or use [`task_group`](crate::task_group),
+/// which treats both as failures.
+///
+/// # Futures or tasks (all combinators)
+///
+/// `gather`, [`gather_all`], [`as_completed`](crate::as_completed), [`race`](crate::race) and
+/// [`select`](crate::select) run the futures they are given inside their own future, in the
+/// task that awaits it (as `futures::join_all` does); they work under any executor and with
+/// futures that are not `Send`. Give them [`JoinHandle`](crate::JoinHandle)s to combine
+/// tasks instead: the tasks then run on their own, and dropping a handle (when the
+/// combinator gives up on it) cancels its task. [`wait`](crate::wait) hands pending futures
+/// back, so pending tasks keep running, as in asyncio. [`shield`](crate::shield) always runs
+/// its future as a task, since that is what lets the work outlive the caller.
+///
+/// The combinators poll only the futures that were woken (each gets its own waker), so
+/// waiting on n futures costs O(1) per wakeup, not O(n), and a future that wakes itself
+/// (`yield_now`) still yields to the loop.
 ///
 /// # Cancel safety
 ///

@@ -1,30 +1,6 @@
-//! asyncio's combinators: [`gather`], [`gather_all`], [`wait`], [`as_completed`],
-//! [`wait_for`], [`shield`], [`race`] and [`select`].
-//!
-//! # How failure is expressed
-//!
-//! Rust has no exceptions: a future that can fail has an output of `Result<T, E>`, and `Err`
-//! plays the part of asyncio's exception. [`gather`] stops at the first `Err`, [`wait`]'s
-//! [`ReturnWhen::FirstException`] returns at the first `Err`, and [`gather_all`] (asyncio's
-//! `return_exceptions=True`) collects `Ok`s and `Err`s alike. A [`JoinHandle`] is such a
-//! future with `E = `[`JoinError`]: a task that panicked or was cancelled is a failure. A
-//! task that itself returns `Result<T, E>` gives `Result<Result<T, E>, JoinError>`, whose
-//! inner `Err` is a value as far as these combinators are concerned; to treat it as a
-//! failure, gather `async` blocks that flatten the two, or use [`crate::TaskGroup`], which
-//! treats both as failures.
-//!
-//! # Futures or tasks
-//!
-//! [`gather`], [`gather_all`], [`as_completed`], [`race`] and [`select`] run the futures
-//! they are given inside their own future, in the task that awaits it (as
-//! `futures::join_all` does); they work under any executor and with futures that are not
-//! `Send`. Give them [`JoinHandle`]s to combine tasks instead: the tasks then run on their
-//! own, and dropping a handle (when the combinator gives up on it) cancels its task. [`wait`]
-//! hands pending futures back, so pending tasks keep running, as in asyncio. [`shield`]
-//! always runs its future as a task, since that is what lets the work outlive the caller.
-//!
-//! Combinators poll only the futures that were woken (each gets its own waker), so waiting
-//! on n futures costs O(1) per wakeup, not O(n).
+//! asyncio's combinators: `gather`, `gather_all`, `wait`, `as_completed`, `wait_for`,
+//! `shield`, `race` and `select` (re-exported at the crate root; the conventions they share
+//! are documented on [`gather`]).
 
 mod gather;
 mod race;

@@ -11,6 +11,9 @@ use super::wait::{as_completed, AsCompleted};
 /// is dropped (cancelled) with the `Race`. Both must have the same output type (map them
 /// into an enum with `async` blocks otherwise).
 ///
+/// The conventions every combinator shares (failure as `Err`, futures or tasks) are on
+/// [`gather`](crate::gather).
+///
 /// `a` is polled before `b` each time, so if both are ready `a` wins: deterministic, which
 /// keeps tests and the [`crate::sim`] host reproducible.
 ///
@@ -83,6 +86,9 @@ impl<A, B> fmt::Debug for Race<A, B> {
 /// Runs any number of futures concurrently and gives the first output, with the index of
 /// the future that produced it; the others are dropped (cancelled) at once. A tie goes to
 /// the future that was woken first (on the first poll, to the lowest index).
+///
+/// The conventions every combinator shares (failure as `Err`, futures or tasks) are on
+/// [`gather`](crate::gather).
 ///
 /// # Panics
 ///

@@ -31,6 +31,9 @@ pub enum ReturnWhen {
 /// `wait`). Pending futures are returned untouched: pending [`JoinHandle`](crate::JoinHandle)s
 /// keep their tasks running, as pending asyncio tasks do.
 ///
+/// The conventions every combinator shares (failure as `Err`, futures or tasks) are on
+/// [`gather`](crate::gather).
+///
 /// `(done, pending)`: `done` in completion order, `pending` in argument order. The futures
 /// must be `Unpin` so they can be handed back (`JoinHandle`s are; box others with
 /// `Box::pin`) and fallible (`Result`) so that `FirstException` can tell failures apart.
@@ -224,6 +227,9 @@ impl<F: Future> fmt::Debug for Wait<F> {
 /// Runs futures concurrently and hands out their outputs in the order they complete
 /// (asyncio's `as_completed`), each with its index in `futures`. Call
 /// [`AsCompleted::next`] until it gives `None`.
+///
+/// The conventions every combinator shares (failure as `Err`, futures or tasks) are on
+/// [`gather`](crate::gather).
 ///
 /// ```
 /// use std::time::Duration;

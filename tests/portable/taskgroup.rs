@@ -448,6 +448,22 @@ sim_test! {
     }
 }
 
+portable_test! {
+    async fn taskgroup_handles_and_future_are_send_when_the_error_is() {
+        fn send_sync<T: Send + Sync>(_: &T) {}
+        fn send<T: Send>(_: &T) {}
+        let group = tulipa::task_group(|tg| async move {
+            send_sync(&tg);
+            let m = tg.spawn(async { Ok::<_, String>(1u8) });
+            send_sync(&m);
+            Ok(m.await.unwrap())
+        });
+        send(&group);
+        // Send, so it can run in a `spawn`ed task on any loop.
+        assert_eq!(tulipa::spawn(group).await.unwrap().unwrap(), 1);
+    }
+}
+
 // ---- the cancel token ------------------------------------------------------------------
 
 portable_test! {

@@ -30,7 +30,7 @@
 //! # Results, exceptions and cancellation
 //!
 //! A `SettableFuture<T, E>` completes with a value `T`, an exception `E` (by default
-//! [`Exception`], any shared error) or cancellation. Awaiting it (or [`result`]) gives
+//! [`Exception`], any shared error) or cancellation. Awaiting it (or [`result`](SettableFuture::result)) gives
 //! `Ok(value)` or a [`FutureError`] that tells the three apart. Since every waiter receives
 //! the result, awaiting clones it: `T` and `E` must be `Clone` (wrap other values in an
 //! `Arc`). Completing a completed future is a typed error, [`SetError`], that hands the value
@@ -85,17 +85,22 @@
 //    not: `add_done_callback` (which requires `Send`) stores the monomorphised fn pointer,
 //    and completion calls it only if callbacks were queued.
 
+mod error;
+mod waiter;
+
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::{Future, IntoFuture};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 
 use crate::loom::{lock, Arc, Mutex};
-use crate::task::{Cancelled, JoinError};
+use crate::task::Cancelled;
 use crate::waitlist::{wake_all, WaitList};
 use crate::Handle;
+
+pub(crate) use error::cancelled_error;
+pub use error::{FutureError, SetError};
+pub use waiter::Waiter;
 
 /// The default exception type of a [`SettableFuture`]: any error, shared so that every
 /// waiter can receive it.
@@ -155,121 +160,6 @@ struct State<T, E> {
     dispatcher: Option<fn(SettableFuture<T, E>)>,
 }
 
-/// Why a [`SettableFuture`] gave no value.
-///
-/// ```
-/// use tulipa::future::{FutureError, SettableFuture};
-///
-/// let fut: SettableFuture<u8, &str> = SettableFuture::new();
-/// assert_eq!(fut.result(), Err(FutureError::NotDone));
-/// fut.set_exception("bad input").unwrap();
-/// assert_eq!(fut.result(), Err(FutureError::Exception("bad input")));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FutureError<E> {
-    /// The future was cancelled ([`SettableFuture::cancel`]), with the message given to
-    /// [`SettableFuture::cancel_with`], if any.
-    Cancelled(Cancelled),
-    /// The future was completed with [`SettableFuture::set_exception`].
-    Exception(E),
-    /// The future is still pending (asyncio's `InvalidStateError`): only
-    /// [`SettableFuture::result`] reports this; awaiting waits instead.
-    NotDone,
-}
-
-impl<E> FutureError<E> {
-    /// Whether the future was cancelled.
-    ///
-    /// ```
-    /// let fut: tulipa::future::SettableFuture<()> = tulipa::future::SettableFuture::new();
-    /// fut.cancel();
-    /// assert!(fut.result().unwrap_err().is_cancelled());
-    /// ```
-    pub fn is_cancelled(&self) -> bool {
-        matches!(self, FutureError::Cancelled(_))
-    }
-}
-
-impl<E: fmt::Display> fmt::Display for FutureError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FutureError::Cancelled(c) => write!(f, "future was cancelled{}", CancelMsg(c)),
-            FutureError::Exception(e) => e.fmt(f),
-            FutureError::NotDone => f.write_str("future is not done: its result is not set"),
-        }
-    }
-}
-
-struct CancelMsg<'a>(&'a Cancelled);
-
-impl fmt::Display for CancelMsg<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.message() {
-            Some(m) => write!(f, ": {m}"),
-            None => Ok(()),
-        }
-    }
-}
-
-impl<E: fmt::Debug + fmt::Display> std::error::Error for FutureError<E> {}
-
-/// A [`SettableFuture`] refused a result or an exception because it was already complete;
-/// the value is handed back.
-///
-/// ```
-/// use tulipa::future::{SetError, SettableFuture};
-///
-/// let fut: SettableFuture<&str, ()> = SettableFuture::new();
-/// fut.set_result("first").unwrap();
-/// let err = fut.set_result("second").unwrap_err();
-/// assert!(matches!(err, SetError::Done("second")));
-/// assert_eq!(err.into_inner(), "second");
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SetError<V> {
-    /// The future already had a value or an exception: two sides both tried to complete it.
-    Done(V),
-    /// The future had been cancelled: the consumer gave up before the producer finished.
-    Cancelled(V),
-}
-
-impl<V> SetError<V> {
-    /// The refused value.
-    ///
-    /// ```
-    /// let fut: tulipa::future::SettableFuture<i32, ()> = tulipa::future::SettableFuture::new();
-    /// fut.cancel();
-    /// assert_eq!(fut.set_result(5).unwrap_err().into_inner(), 5);
-    /// ```
-    pub fn into_inner(self) -> V {
-        match self {
-            SetError::Done(v) | SetError::Cancelled(v) => v,
-        }
-    }
-}
-
-impl<V> fmt::Debug for SetError<V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SetError::Done(_) => f.write_str("Done(..)"),
-            SetError::Cancelled(_) => f.write_str("Cancelled(..)"),
-        }
-    }
-}
-
-impl<V> fmt::Display for SetError<V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SetError::Done(_) => f.write_str("future already has a result"),
-            SetError::Cancelled(_) => f.write_str("future was cancelled"),
-        }
-    }
-}
-
-impl<V> std::error::Error for SetError<V> {}
-
 /// Identifies a done-callback, for [`SettableFuture::remove_done_callback`].
 ///
 /// ```
@@ -280,13 +170,6 @@ impl<V> std::error::Error for SetError<V> {}
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct CallbackId(u64);
-
-pub(crate) fn cancelled_error(message: Option<Box<str>>) -> Cancelled {
-    let JoinError::Cancelled(c) = JoinError::cancelled(message) else {
-        unreachable!("JoinError::cancelled builds the Cancelled variant")
-    };
-    c
-}
 
 impl<T, E> SettableFuture<T, E> {
     /// A pending future of the current loop (none outside a loop: then callbacks run in the
@@ -517,10 +400,7 @@ impl<T, E> SettableFuture<T, E> {
     /// });
     /// ```
     pub fn wait(&self) -> Waiter<T, E> {
-        Waiter {
-            fut: self.clone(),
-            slot: None,
-        }
+        Waiter::new(self.clone())
     }
 
     /// Removes a callback that has not started yet; returns whether it was removed (asyncio's
@@ -682,133 +562,6 @@ impl<T, E> fmt::Debug for SettableFuture<T, E> {
                 &(st.waiters.waiting() + usize::from(st.first_used)),
             )
             .field("callbacks", &st.callbacks.len())
-            .finish()
-    }
-}
-
-impl<T: Clone, E: Clone> IntoFuture for SettableFuture<T, E> {
-    type Output = Result<T, FutureError<E>>;
-    type IntoFuture = Waiter<T, E>;
-
-    fn into_future(self) -> Waiter<T, E> {
-        Waiter {
-            fut: self,
-            slot: None,
-        }
-    }
-}
-
-impl<T: Clone, E: Clone> IntoFuture for &SettableFuture<T, E> {
-    type Output = Result<T, FutureError<E>>;
-    type IntoFuture = Waiter<T, E>;
-
-    fn into_future(self) -> Waiter<T, E> {
-        self.wait()
-    }
-}
-
-/// The future of [`SettableFuture::wait`]: the result, cloned.
-///
-/// # Cancel safety
-///
-/// Cancel safe: dropping it removes only this waiter.
-///
-/// ```
-/// use tulipa::future::SettableFuture;
-/// tulipa::run(async {
-///     let fut: SettableFuture<&str, ()> = SettableFuture::new();
-///     let wait: tulipa::future::Waiter<&str, ()> = fut.wait();
-///     fut.set_result("ok").unwrap();
-///     assert_eq!(wait.await, Ok("ok"));
-/// });
-/// ```
-#[must_use = "futures do nothing unless awaited"]
-pub struct Waiter<T, E = Exception> {
-    fut: SettableFuture<T, E>,
-    /// Where this waiter is parked, if it is.
-    slot: Option<Slot>,
-}
-
-/// Where a `Waiter` is parked: the inline `first` slot, or an entry of the list.
-#[derive(Clone, Copy)]
-enum Slot {
-    First,
-    List(usize),
-}
-
-impl<T, E> State<T, E> {
-    /// Rule 3: gives back a waiter's slot; returns the inline waker, to drop unlocked.
-    fn leave(&mut self, slot: Slot) -> Option<Waker> {
-        match slot {
-            Slot::First => {
-                self.first_used = false;
-                self.first.take()
-            }
-            Slot::List(key) => {
-                self.waiters.cancel(key);
-                None
-            }
-        }
-    }
-}
-
-// `Waiter` holds no pinned data: the waiter entry is addressed by key.
-impl<T, E> Unpin for Waiter<T, E> {}
-
-impl<T: Clone, E: Clone> Future for Waiter<T, E> {
-    type Output = Result<T, FutureError<E>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let mut st = lock(&this.fut.inner.state);
-        if let Some(out) = read(&st.outcome) {
-            let stale = this.slot.take().and_then(|slot| st.leave(slot));
-            drop(st);
-            drop(stale);
-            return Poll::Ready(out);
-        }
-        let waker = cx.waker();
-        let stale = match this.slot {
-            // Still waiting (rule 2: only completion notifies); refresh the waker.
-            Some(Slot::First) => match &st.first {
-                Some(w) if w.will_wake(waker) => None,
-                _ => st.first.replace(waker.clone()),
-            },
-            Some(Slot::List(key)) => {
-                let _ = st.waiters.poll_take(key, waker);
-                None
-            }
-            None if !st.first_used => {
-                st.first_used = true;
-                st.first = Some(waker.clone());
-                this.slot = Some(Slot::First);
-                None
-            }
-            None => {
-                this.slot = Some(Slot::List(st.waiters.push(waker.clone(), ())));
-                None
-            }
-        };
-        drop(st);
-        drop(stale);
-        Poll::Pending
-    }
-}
-
-impl<T, E> Drop for Waiter<T, E> {
-    fn drop(&mut self) {
-        if let Some(slot) = self.slot.take() {
-            let stale = lock(&self.fut.inner.state).leave(slot);
-            drop(stale);
-        }
-    }
-}
-
-impl<T, E> fmt::Debug for Waiter<T, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Waiter")
-            .field("future", &self.fut)
-            .field("parked", &self.slot.is_some())
             .finish()
     }
 }

@@ -1,57 +1,5 @@
-//! Structured concurrency: [`task_group`] and [`TaskGroup`], with asyncio 3.11's semantics.
-//!
-//! A task group runs a body that spawns member tasks into the group, and ends only when the
-//! body and every member have ended: no member outlives its group.
-//!
-//! * The first failure — a member or the body returning `Err`, or panicking — cancels every
-//!   other member and drops the body; the group then waits for the members to end and
-//!   reports **every** failure together in [`TaskGroupError::Failed`] (asyncio's
-//!   `ExceptionGroup`), in the order they happened.
-//! * A member that is cancelled on its own ([`Member::cancel`]) is not a failure.
-//! * Cancelling the group ([`TaskGroup::cancel`]) cancels every member and the body; the group
-//!   gives [`TaskGroupError::Cancelled`] unless something failed.
-//! * Members spawned once the group is shutting down or finished are not started; their
-//!   [`Member`] handle reports them cancelled (asyncio raises `RuntimeError` there).
-//!
-//! ```
-//! use std::time::Duration;
-//!
-//! tulipa::run(async {
-//!     let sum = tulipa::task_group(|tg| async move {
-//!         let a = tg.spawn(async { tulipa::sleep(Duration::from_millis(2)).await; Ok(20) });
-//!         let b = tg.spawn(async { Ok(22) });
-//!         Ok::<_, String>(a.await.unwrap() + b.await.unwrap())
-//!     }).await;
-//!     assert_eq!(sum.unwrap(), 42);
-//!
-//!     let failed = tulipa::task_group(|tg| async move {
-//!         tg.spawn(async { Err::<(), _>("disk full".to_owned()) });
-//!         tg.spawn(async { tulipa::sleep(Duration::from_secs(3600)).await; Ok(()) }); // cancelled
-//!         std::future::pending::<Result<(), String>>().await // the body is cancelled too
-//!     }).await;
-//!     let err = failed.unwrap_err();
-//!     assert_eq!(err.errors().collect::<Vec<_>>(), ["disk full"]);
-//! });
-//! ```
-//!
-//! # How members are cancelled, and soft cancel
-//!
-//! The group cancels a member with [`JoinHandle::cancel`](crate::JoinHandle::cancel): an
-//! ordinary member is dropped at its current `.await`; a member spawned with
-//! [`task::Builder::soft_cancel`](crate::task::Builder::soft_cancel) (through
-//! [`TaskGroup::spawn_with`]) is told ([`crate::task::cancelled`]) and may run async clean-up
-//! before it returns, and the group waits for that clean-up before it reports.
-//!
-//! The body runs inside the group's future, in the task that awaits it. If that task was
-//! spawned with soft cancel and is cancelled, the group sees the request: it cancels the
-//! members, keeps polling the body (which sees the request too, through
-//! [`crate::task::cancelled`], and can clean up), and gives [`TaskGroupError::Cancelled`]
-//! once everything has ended. If the task is cancelled outright (or the group's future is
-//! dropped), the body and every member are dropped at once: no clean-up can be awaited from
-//! `Drop`, so members are aborted, soft or not.
-//!
-//! A [`crate::CancelToken`] complements this: pass a child token to members for a
-//! shutdown signal they poll at their own pace, independent of the group's failure handling.
+//! Structured concurrency: [`task_group`] and [`TaskGroup`] (the user docs are on
+//! [`task_group`]).
 //
 // Maintainer notes: the protocol.
 //
@@ -82,6 +30,9 @@
 //    handles (async-task cancels their tasks; their futures are dropped on the loop).
 // 6. No waker is woken and no handle or future is dropped while a mutex is held.
 
+mod error;
+mod member;
+
 use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -89,25 +40,84 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
+pub use error::{Failure, TaskGroupError};
+pub use member::Member;
+
 use crate::combinators::ready::{lock, ReadySet};
 use crate::future::cancelled_error;
-use crate::task::{self, Builder, Cancelled, Panicked, TaskId};
+use crate::task::{self, Builder, Cancelled};
 use crate::{JoinError, JoinHandle};
+use member::{member_future, Slot};
 
 const SHUTTING_DOWN: &str = "task group is shutting down";
 const FINISHED: &str = "task group is finished";
 
-/// Runs `body` with a new [`TaskGroup`] and waits for it and every member to end; see the
-/// [module docs](self) for the rules.
+/// Runs `body` with a new [`TaskGroup`] and waits for it and every member to end
+/// (structured concurrency with asyncio 3.11's `TaskGroup` semantics).
 ///
 /// `body` and the members are fallible futures with the same error type `E`: `Err` is a
 /// failure (asyncio's exception), and so is a panic. The group gives the body's value if
-/// nothing failed and the group was not cancelled.
+/// nothing failed and the group was not cancelled. No member outlives its group.
+///
+/// A task group runs a body that spawns member tasks into the group, and ends only when the
+/// body and every member have ended: no member outlives its group.
+///
+/// * The first failure — a member or the body returning `Err`, or panicking — cancels every
+///   other member and drops the body; the group then waits for the members to end and
+///   reports **every** failure together in [`TaskGroupError::Failed`] (asyncio's
+///   `ExceptionGroup`), in the order they happened.
+/// * A member that is cancelled on its own ([`Member::cancel`]) is not a failure.
+/// * Cancelling the group ([`TaskGroup::cancel`]) cancels every member and the body; the group
+///   gives [`TaskGroupError::Cancelled`] unless something failed.
+/// * Members spawned once the group is shutting down or finished are not started; their
+///   [`Member`] handle reports them cancelled (asyncio raises `RuntimeError` there).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// tulipa::run(async {
+///     let sum = tulipa::task_group(|tg| async move {
+///         let a = tg.spawn(async { tulipa::sleep(Duration::from_millis(2)).await; Ok(20) });
+///         let b = tg.spawn(async { Ok(22) });
+///         Ok::<_, String>(a.await.unwrap() + b.await.unwrap())
+///     }).await;
+///     assert_eq!(sum.unwrap(), 42);
+///
+///     let failed = tulipa::task_group(|tg| async move {
+///         tg.spawn(async { Err::<(), _>("disk full".to_owned()) });
+///         tg.spawn(async { tulipa::sleep(Duration::from_secs(3600)).await; Ok(()) }); // cancelled
+///         std::future::pending::<Result<(), String>>().await // the body is cancelled too
+///     }).await;
+///     let err = failed.unwrap_err();
+///     assert_eq!(err.errors().collect::<Vec<_>>(), ["disk full"]);
+/// });
+/// ```
+///
+/// # How members are cancelled, and soft cancel
+///
+/// The group cancels a member with [`JoinHandle::cancel`](crate::JoinHandle::cancel): an
+/// ordinary member is dropped at its current `.await`; a member spawned with
+/// [`task::Builder::soft_cancel`](crate::task::Builder::soft_cancel) (through
+/// [`TaskGroup::spawn_with`]) is told ([`crate::task::cancelled`]) and may run async clean-up
+/// before it returns, and the group waits for that clean-up before it reports.
+///
+/// The body runs inside the group's future, in the task that awaits it. If that task was
+/// spawned with soft cancel and is cancelled, the group sees the request: it cancels the
+/// members, keeps polling the body (which sees the request too, through
+/// [`crate::task::cancelled`], and can clean up), and gives [`TaskGroupError::Cancelled`]
+/// once everything has ended. If the task is cancelled outright (or the group's future is
+/// dropped), the body and every member are dropped at once: no clean-up can be awaited from
+/// `Drop`, so members are aborted, soft or not.
+///
+/// A [`crate::CancelToken`] complements this: pass a child token to members for a
+/// shutdown signal they poll at their own pace, independent of the group's failure handling.
 ///
 /// # Cancel safety
 ///
 /// Dropping the group's future drops the body and cancels every member (they are aborted,
 /// even soft-cancel ones); nothing outlives it.
+///
+/// A second example, collecting member values:
 ///
 /// ```
 /// tulipa::run(async {
@@ -151,7 +161,8 @@ where
 }
 
 /// A handle to a running task group: spawn members into it, or cancel it. Cheap to clone;
-/// `Send + Sync` when the error type is `Send`, so members can spawn siblings.
+/// `Send + Sync` when the error type is `Send`, so members can spawn siblings. The rules are
+/// on [`task_group`].
 ///
 /// ```
 /// tulipa::run(async {
@@ -338,12 +349,7 @@ impl<E: 'static> TaskGroup<E> {
         sp.queued.push(task);
         drop(sp);
         self.control.request(|_| {});
-        Member {
-            slot,
-            control: Arc::clone(&self.control),
-            index: Some(index),
-            id: Some(id),
-        }
+        Member::new(slot, Arc::clone(&self.control), index, id)
     }
 
     /// Cancels the group: every member is cancelled and the body dropped; the group gives
@@ -384,346 +390,6 @@ impl<E> fmt::Debug for TaskGroup<E> {
             .finish()
     }
 }
-
-/// Where a member's value waits for its `Member` handle.
-struct Slot<T> {
-    value: Option<Result<T, Cancelled>>,
-    waker: Option<Waker>,
-}
-
-/// Set by a member's task: the value, or (dropped without one) "cancelled".
-struct SlotSetter<T>(Arc<Mutex<Slot<T>>>);
-
-impl<T> SlotSetter<T> {
-    fn finish(&self, value: Result<T, Cancelled>) {
-        let waker = {
-            let mut slot = lock(&self.0);
-            if slot.value.is_some() {
-                return;
-            }
-            slot.value = Some(value);
-            slot.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-impl<T> Drop for SlotSetter<T> {
-    fn drop(&mut self) {
-        self.finish(Err(cancelled_error(None)));
-    }
-}
-
-fn member_future<T, E, F>(future: F) -> (Arc<Mutex<Slot<T>>>, impl Future<Output = Result<(), E>>)
-where
-    F: Future<Output = Result<T, E>>,
-{
-    let slot = Arc::new(Mutex::new(Slot {
-        value: None,
-        waker: None,
-    }));
-    let setter = SlotSetter(Arc::clone(&slot));
-    let task = async move {
-        let setter = setter;
-        let value = future.await?;
-        setter.finish(Ok(value));
-        Ok(())
-    };
-    (slot, task)
-}
-
-/// A member of a task group: await it for the member's value, or cancel it alone.
-///
-/// Awaiting gives `Ok(value)`, or `Err(Cancelled)` if the member ended without a value: it
-/// was cancelled, was refused (spawned into a group that was shutting down or finished), or
-/// failed (the group reports the failure itself). Dropping a `Member` does **not** cancel
-/// the task: the group owns it, so spawning without keeping the handle is the usual
-/// fire-and-forget (asyncio's `tg.create_task(...)` whose result nobody reads). It is not
-/// `#[must_use]` for that reason.
-///
-/// ```
-/// use std::time::Duration;
-/// tulipa::run(async {
-///     let r = tulipa::task_group(|tg| async move {
-///         let slow = tg.spawn(async { tulipa::sleep(Duration::from_secs(60)).await; Ok(1) });
-///         assert!(slow.cancel()); // not a failure of the group
-///         Ok::<_, ()>(slow.await.is_err())
-///     }).await;
-///     assert!(r.unwrap());
-/// });
-/// ```
-pub struct Member<T> {
-    slot: Arc<Mutex<Slot<T>>>,
-    control: Arc<Control>,
-    index: Option<usize>,
-    id: Option<TaskId>,
-}
-
-impl<T> Member<T> {
-    fn refused(why: &'static str, control: Arc<Control>) -> Member<T> {
-        let slot = Slot {
-            value: Some(Err(cancelled_error(Some(why.into())))),
-            waker: None,
-        };
-        Member {
-            slot: Arc::new(Mutex::new(slot)),
-            control,
-            index: None,
-            id: None,
-        }
-    }
-
-    /// The member task's id, or `None` if the group refused to start it.
-    ///
-    /// ```
-    /// tulipa::run(async {
-    ///     tulipa::task_group(|tg| async move {
-    ///         let m = tg.spawn(async { Ok::<_, ()>(()) });
-    ///         assert!(m.id().is_some());
-    ///         Ok::<_, ()>(())
-    ///     }).await.unwrap();
-    /// });
-    /// ```
-    pub fn id(&self) -> Option<TaskId> {
-        self.id
-    }
-
-    /// Whether the member has ended (or was refused).
-    ///
-    /// ```
-    /// tulipa::run(async {
-    ///     tulipa::task_group(|tg| async move {
-    ///         let m = tg.spawn(async { Ok::<_, ()>(()) });
-    ///         assert!(!m.is_finished());
-    ///         tulipa::yield_now().await;
-    ///         assert!(m.is_finished());
-    ///         Ok::<_, ()>(())
-    ///     }).await.unwrap();
-    /// });
-    /// ```
-    pub fn is_finished(&self) -> bool {
-        lock(&self.slot).value.is_some()
-    }
-
-    /// Cancels this member only (asyncio's `Task.cancel()` on a group's task): not a failure
-    /// of the group. Returns false if it had already ended. Works from any thread.
-    ///
-    /// ```
-    /// tulipa::run(async {
-    ///     tulipa::task_group(|tg| async move {
-    ///         let m = tg.spawn(std::future::pending::<Result<(), ()>>());
-    ///         assert!(m.cancel());
-    ///         assert!(m.await.is_err());
-    ///         Ok::<_, ()>(())
-    ///     }).await.unwrap();
-    /// });
-    /// ```
-    pub fn cancel(&self) -> bool {
-        match self.index {
-            Some(index) if !self.is_finished() => {
-                self.control.request(|st| st.cancels.push(index));
-                true
-            }
-            _ => false,
-        }
-    }
-}
-
-impl<T> Future for Member<T> {
-    type Output = Result<T, Cancelled>;
-
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the value stays in the member until it is taken.
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = lock(&self.slot);
-        match slot.value.take() {
-            Some(out) => {
-                // Leave a marker so `is_finished` stays true; a second poll is a bug.
-                slot.value = Some(Err(cancelled_error(Some("value already taken".into()))));
-                Poll::Ready(out)
-            }
-            None => {
-                match &slot.waker {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => slot.waker = Some(cx.waker().clone()),
-                }
-                Poll::Pending
-            }
-        }
-    }
-}
-
-impl<T> fmt::Debug for Member<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Member")
-            .field("id", &self.id)
-            .field("finished", &self.is_finished())
-            .finish()
-    }
-}
-
-/// One failure in a task group: a member or the body returned `Err`, or panicked.
-///
-/// ```
-/// use tulipa::Failure;
-/// tulipa::run(async {
-///     let err = tulipa::task_group(|tg| async move {
-///         tg.spawn(async { Err::<(), _>(7) });
-///         Ok(())
-///     }).await.unwrap_err();
-///     assert!(matches!(err.failures(), [Failure::Error(7)]));
-/// });
-/// ```
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Failure<E> {
-    /// A member or the body returned `Err`.
-    Error(E),
-    /// A member or the body panicked (natively; on the web a panic aborts).
-    Panicked(Panicked),
-}
-
-impl<E: fmt::Display> fmt::Display for Failure<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Error(e) => e.fmt(f),
-            Failure::Panicked(p) => p.fmt(f),
-        }
-    }
-}
-
-/// Why a task group gave no value (asyncio's `ExceptionGroup`, or `CancelledError`).
-///
-/// ```
-/// tulipa::run(async {
-///     let err = tulipa::task_group(|tg| async move {
-///         tg.spawn(async { Err::<(), _>("a") });
-///         tg.spawn(async { Err::<(), _>("b") });
-///         Ok(())
-///     }).await.unwrap_err();
-///     assert_eq!(err.errors().copied().collect::<Vec<_>>(), ["a", "b"]);
-///     assert_eq!(err.to_string(), "task group failed (2 failures): a; b");
-/// });
-/// ```
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum TaskGroupError<E> {
-    /// One or more members, or the body, failed: every failure, in the order the group saw
-    /// them. The other members were cancelled and awaited.
-    Failed(Vec<Failure<E>>),
-    /// The group was cancelled ([`TaskGroup::cancel`], or a soft cancel of the task running
-    /// it) and nothing failed.
-    Cancelled(Cancelled),
-}
-
-impl<E> TaskGroupError<E> {
-    /// Every failure, in order (empty if the group was cancelled).
-    ///
-    /// ```
-    /// tulipa::run(async {
-    ///     let err = tulipa::task_group(|_tg| async { Err::<(), _>("body failed") }).await.unwrap_err();
-    ///     assert_eq!(err.failures().len(), 1);
-    /// });
-    /// ```
-    pub fn failures(&self) -> &[Failure<E>] {
-        match self {
-            TaskGroupError::Failed(f) => f,
-            TaskGroupError::Cancelled(_) => &[],
-        }
-    }
-
-    /// The failures that were `Err`s (not panics), in order.
-    ///
-    /// ```
-    /// tulipa::run(async {
-    ///     let err = tulipa::task_group(|_tg| async { Err::<(), _>(3) }).await.unwrap_err();
-    ///     assert_eq!(err.errors().collect::<Vec<_>>(), [&3]);
-    /// });
-    /// ```
-    pub fn errors(&self) -> impl Iterator<Item = &E> {
-        self.failures().iter().filter_map(|f| match f {
-            Failure::Error(e) => Some(e),
-            Failure::Panicked(_) => None,
-        })
-    }
-
-    /// The failures that were panics, in order.
-    ///
-    /// ```
-    /// tulipa::run(async {
-    ///     let err = tulipa::task_group(|tg| async move {
-    ///         tg.spawn(async { panic!("member blew up"); #[allow(unreachable_code)] Ok(()) });
-    ///         Ok::<(), ()>(())
-    ///     }).await.unwrap_err();
-    ///     assert_eq!(err.panics().next().unwrap().message(), "member blew up");
-    /// });
-    /// ```
-    pub fn panics(&self) -> impl Iterator<Item = &Panicked> {
-        self.failures().iter().filter_map(|f| match f {
-            Failure::Panicked(p) => Some(p),
-            Failure::Error(_) => None,
-        })
-    }
-
-    /// Whether the group was cancelled without a failure.
-    ///
-    /// ```
-    /// tulipa::run(async {
-    ///     let err = tulipa::task_group(|tg| async move {
-    ///         tg.cancel();
-    ///         std::future::pending::<Result<(), ()>>().await
-    ///     }).await.unwrap_err();
-    ///     assert!(err.is_cancelled());
-    /// });
-    /// ```
-    pub fn is_cancelled(&self) -> bool {
-        matches!(self, TaskGroupError::Cancelled(_))
-    }
-
-    /// The failures, by value.
-    ///
-    /// ```
-    /// tulipa::run(async {
-    ///     let err = tulipa::task_group(|_tg| async { Err::<(), _>(String::from("x")) })
-    ///         .await.unwrap_err();
-    ///     assert!(matches!(&err.into_failures()[..], [tulipa::Failure::Error(s)] if s == "x"));
-    /// });
-    /// ```
-    pub fn into_failures(self) -> Vec<Failure<E>> {
-        match self {
-            TaskGroupError::Failed(f) => f,
-            TaskGroupError::Cancelled(_) => Vec::new(),
-        }
-    }
-}
-
-impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TaskGroupError::Cancelled(c) => write!(f, "task group was cancelled: {c}"),
-            TaskGroupError::Failed(failures) => {
-                let n = failures.len();
-                write!(
-                    f,
-                    "task group failed ({n} failure{}): ",
-                    if n == 1 { "" } else { "s" }
-                )?;
-                for (i, failure) in failures.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str("; ")?;
-                    }
-                    failure.fmt(f)?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl<E: fmt::Debug + fmt::Display> std::error::Error for TaskGroupError<E> {}
 
 /// The future of [`task_group`]: the body's value, or a [`TaskGroupError`].
 ///
