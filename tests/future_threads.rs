@@ -281,6 +281,49 @@ fn future_ping_pong_between_two_loops_on_two_threads() {
 }
 
 #[test]
+fn future_stress_four_setter_threads_two_waiting_loops_100k() {
+    // 100,000 futures: four threads complete them (each its own quarter, newest first, so
+    // some waiters park and some find the result ready), two loops await them in order.
+    const N: usize = 100_000;
+    within(LIMIT, || {
+        let futs: Arc<Vec<Fut<usize>>> = Arc::new((0..N).map(|_| SettableFuture::new()).collect());
+        let loops: Vec<_> = (0..2usize)
+            .map(|k| {
+                let futs = futs.clone();
+                thread::spawn(move || {
+                    let rt = Runtime::new().unwrap();
+                    let task = rt.spawn(async move {
+                        let mut sum = 0;
+                        for i in (k..N).step_by(2) {
+                            sum += futs[i].wait().await.unwrap();
+                        }
+                        sum
+                    });
+                    rt.block_on(task)
+                })
+            })
+            .collect();
+        let setters: Vec<_> = (0..4usize)
+            .map(|t| {
+                let futs = futs.clone();
+                thread::spawn(move || {
+                    for i in (t..N).step_by(4).rev() {
+                        futs[i].set_result(i).unwrap();
+                    }
+                })
+            })
+            .collect();
+        setters.into_iter().for_each(|s| s.join().unwrap());
+        let sums: Vec<usize> = loops
+            .into_iter()
+            .map(|l| l.join().unwrap().unwrap())
+            .collect();
+        assert_eq!(sums[0] + sums[1], N * (N - 1) / 2);
+        assert!(futs.iter().all(|f| format!("{f:?}").contains("waiters: 0")));
+    });
+}
+
+#[test]
 fn cancel_token_cancelled_from_a_thread_wakes_waiters_on_two_loops() {
     within(LIMIT, || {
         for _ in 0..50 {
