@@ -52,12 +52,18 @@ mod tour {
         custom_host();
 
         step("End of the tour");
-        println!("   That is tulipa today: tasks, cancellation, timers, virtual time, delayed");
-        println!("   calls, blocking offload, cross-thread handles, a deterministic simulator");
-        println!("   and a pluggable host, with the same API in the browser (examples/browser).");
-        println!("   Still to come: sync primitives and queues, combinators, transports and");
-        println!("   protocols, networking (TCP, UDP, Unix sockets), TLS, WebSockets,");
-        println!("   subprocesses and signals.");
+        println!("   That was the core: tasks, cancellation, timers, virtual time, delayed calls,");
+        println!("   blocking offload, cross-thread handles, a deterministic simulator and a");
+        println!("   pluggable host, with the same API in the browser (examples/browser).");
+        println!(
+            "   Also in tulipa, not shown here: sync primitives (Lock, Event, Semaphore, ...),"
+        );
+        println!(
+            "   queues and channels, gather/wait/race, TaskGroup, transports and streams, and"
+        );
+        println!("   native TCP, UDP and Unix sockets (examples/net_echo.rs, echo_stream.rs,");
+        println!("   echo_protocol.rs).");
+        println!("   Still to come: TLS, WebSockets, subprocesses and signals.");
     }
 
     fn step(title: &str) {
