@@ -42,15 +42,18 @@
 //!   its bound depends on how many senders exist; tulipa's rule is that `bounded(n)` holds
 //!   exactly `n`. Its `Sender::send` also needs `&mut self` (through `SinkExt`).
 //! * Speed. One producer task → one consumer task, 1e7 `u64`s through a channel of 1024, both
-//!   tasks on one `tulipa::Runtime`, release build, median of 5 interleaved runs on the
+//!   spawned on one `tulipa::Runtime`, release build, median of 5 interleaved runs on the
 //!   2-core development machine (`tests/queue_stress.rs`,
-//!   `throughput_one_producer_one_consumer_bounded_1024`): tulipa's mpsc 53–56 M values/s,
-//!   `futures-channel` 29–32 M values/s. With the producer and the consumer on two threads,
-//!   each in its own runtime: 12.8 M/s against 9.2 M/s.
+//!   `throughput_one_producer_one_consumer_bounded_1024`, run with `--ignored`): tulipa's
+//!   mpsc 51 M values/s, `futures-channel` 33 M values/s. With the producer and the consumer
+//!   on two threads, each in its own runtime: 14.9 M/s against 13.5 M/s. A oneshot
+//!   ping-pong between two tasks (`throughput_oneshot_ping_pong`): 6.1 M round trips/s
+//!   against 5.1 M/s.
 //!
 //! So [`mpsc`] is built on the core of [`crate::queue::Queue`], which it shares: the same
 //! exact capacity, FIFO-fair senders, and the same cancel safety (a cancelled `recv` loses
-//! nothing, a cancelled `send` sends nothing).
+//! nothing, a cancelled `send` sends nothing). [`oneshot`] is a small mutex-guarded slot of
+//! its own (no dependency, and at least as fast), and so the crate needs no channel crate.
 
 pub mod broadcast;
 pub mod mpsc;
