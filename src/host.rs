@@ -168,6 +168,13 @@ impl EventLoop {
         self.local.turn(budget.max(1))
     }
 
+    /// Whether a turn would find work: tasks queued or items in the inbox (for a host's
+    /// last look before it blocks).
+    #[allow(dead_code)] // used by the native host; the web host never blocks
+    pub(crate) fn has_ready_work(&self) -> bool {
+        self.local.has_ready_work()
+    }
+
     /// [`EventLoop::turn`] for a driver that has already entered this loop (through
     /// [`EventLoop::enter`]) and is not inside one of its tasks: skips re-entering, which
     /// matters when turns are as short as one poll.

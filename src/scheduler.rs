@@ -494,6 +494,11 @@ impl Local {
         }
     }
 
+    #[allow(dead_code)] // used by the native host; the web host never blocks
+    pub(crate) fn has_ready_work(&self) -> bool {
+        !self.queue.borrow().is_empty() || self.shared.inbox_flag.load(Ordering::SeqCst)
+    }
+
     fn drain_inbox(&self) {
         // A plain load first: most turns find the inbox empty and need no read-modify-write.
         if !self.shared.inbox_flag.load(Ordering::Acquire)

@@ -141,7 +141,7 @@ impl Builder {
         let waker = MioWaker::new(poll.registry(), WAKE_TOKEN)?;
         let host = Arc::new(NativeHost {
             waker,
-            notified: AtomicBool::new(false),
+            awake: AtomicBool::new(true),
         });
         let reactor = Arc::new(Reactor::new(poll.registry().try_clone()?));
         let pool = match self.blocking {
@@ -161,10 +161,20 @@ impl Builder {
 }
 
 /// The host half of a native loop: the clock and an eventfd-backed wake.
+//
+// The wake protocol. `awake` is true while the loop's thread is running (not parked in
+// epoll) or once a wake has been posted to the eventfd; only a wake that finds it false pays
+// for the eventfd write (a syscall).
+// 1. Before a blocking park the loop stores `awake = false`, then (after a SeqCst fence)
+//    looks once more for work: the root future woken, tasks queued, the inbox non-empty. If
+//    any, it does not block.
+// 2. A waker first publishes its work (the root flag, the inbox flag), then (after a SeqCst
+//    fence) swaps `awake` to true; if it was false, it writes the eventfd.
+// By the fences, either the loop's last look sees the work or the waker sees `false` and
+// writes the eventfd, which ends the park. After every park the loop stores `awake = true`.
 struct NativeHost {
     waker: MioWaker,
-    /// A wake is pending: the eventfd was written and the loop has not turned since.
-    notified: AtomicBool,
+    awake: AtomicBool,
 }
 
 impl Host for NativeHost {
@@ -173,7 +183,8 @@ impl Host for NativeHost {
     }
 
     fn wake(&self) {
-        if !self.notified.swap(true, Ordering::AcqRel) {
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if !self.awake.swap(true, Ordering::SeqCst) {
             // Failing to write the eventfd would mean a lost wakeup; it only fails if the
             // descriptor is gone, which happens after the runtime is dropped, when no wake
             // matters any more.
@@ -261,14 +272,23 @@ impl Runtime {
             let turn = self.ev.turn_entered(self.budget);
             // Counting the turn itself too bounds the run of turns even if one polls nothing.
             since_io += self.ev.polls() - before + 1;
-            let timeout = match turn {
-                Turn::Busy if since_io < self.budget as u64 => continue,
-                Turn::Busy => Some(Duration::ZERO),
-                _ if root.is_woken() => Some(Duration::ZERO),
+            let busy = turn == Turn::Busy || root.is_woken();
+            let mut timeout = match turn {
+                _ if busy && since_io < self.budget as u64 => continue,
+                _ if busy => Some(Duration::ZERO),
                 Turn::Idle(None) => None,
                 Turn::Idle(Some(deadline)) => Some((deadline - self.host.now()).min(MAX_PARK)),
+                Turn::Busy => unreachable!("handled above"),
             };
             since_io = 0;
+            if timeout != Some(Duration::ZERO) {
+                // Rule 1 of the wake protocol.
+                self.host.awake.store(false, Ordering::SeqCst);
+                std::sync::atomic::fence(Ordering::SeqCst);
+                if root.is_woken() || self.ev.has_ready_work() {
+                    timeout = Some(Duration::ZERO);
+                }
+            }
             self.park(timeout);
         }
     }
@@ -285,12 +305,9 @@ impl Runtime {
                 "epoll_wait failed: {e}"
             );
         }
-        // Tasks woken by I/O are queued for the turn that follows: no eventfd write needed.
-        self.host.notified.store(true, Ordering::Release);
+        // Running again: wakes from now on (I/O dispatch included) need no eventfd write.
+        self.host.awake.store(true, Ordering::SeqCst);
         self.reactor.dispatch(&events, WAKE_TOKEN);
-        // Clear the flag before the turn that follows, so a wake after this point writes the
-        // eventfd again and the next park returns at once.
-        self.host.notified.store(false, Ordering::Release);
     }
 
     /// A `Send` handle to this runtime's loop, for other threads.
