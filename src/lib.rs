@@ -37,6 +37,20 @@
 //! | `loop.call_soon/call_later/call_at` | [`call_soon`], [`call_later`], [`call_at`] |
 //! | `loop.call_soon_threadsafe` | [`Handle::call_soon_threadsafe`] |
 //! | `asyncio.to_thread`, `loop.run_in_executor` | [`spawn_blocking`], [`to_thread`] |
+//! | cancelling with clean-up (`CancelledError` caught in the task) | [`task::Builder::soft_cancel`], [`task::cancelled`] |
+//! | `asyncio.Future`, `concurrent.futures.Future` | [`future::SettableFuture`] |
+//! | `asyncio.gather(..., return_exceptions=)` | [`gather`], [`gather_all`] |
+//! | `asyncio.wait(..., return_when=)`, `as_completed`, `shield` | [`wait`] + [`ReturnWhen`], [`as_completed`], [`shield`] |
+//! | `asyncio.wait_for` | [`wait_for`] (and [`race`], [`select`]) |
+//! | `asyncio.TaskGroup` | [`task_group`], [`TaskGroup`] |
+//! | a cancellation scope shared by many tasks | [`CancelToken`] |
+//! | `asyncio.Lock`, `Event`, `Condition`, `Semaphore`, `BoundedSemaphore`, `Barrier` | [`sync`] (plus `RwLock`, `OnceCell`) |
+//! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue`, `QueueShutDown` | [`queue`] |
+//! | channels | [`channel`]: `mpsc`, `oneshot`, `watch`, `broadcast` |
+//! | `asyncio.Transport`, `Protocol`, `BufferedProtocol`, `DatagramProtocol` | [`transports`] |
+//! | `asyncio.StreamReader`, `StreamWriter` | [`streams`] |
+//! | `loop.create_connection`, `create_server`, `open_connection`, `start_server` | `net` (native) |
+//! | sockets | `net::{TcpStream, TcpListener, UdpSocket, UnixStream, UnixListener, UnixDatagram}` (native) |
 //! | a custom event loop policy | [`host::Host`] and [`host::EventLoop`] |
 //!
 //! # Targets
@@ -51,6 +65,8 @@
 //! | [`spawn_blocking`] / [`to_thread`] | a thread pool | a later macrotask on the page's thread |
 //! | [`run`], [`Runtime`], `block_on` | yes | absent: the page's loop cannot be blocked |
 //! | `web::spawn_promise`, `web::PromiseFuture` | absent | yes |
+//! | sync primitives, queues, channels, futures, task groups, streams | yes | yes |
+//! | `net`: sockets, socket transports | yes | absent: a page has no sockets |
 //!
 //! # Cargo features
 //!

@@ -33,7 +33,7 @@ use crate::task::{JoinHandle, TaskInfo};
 use crate::time::Instant;
 
 /// The clock and wake flag of a [`Sim`]; also usable on its own with
-/// [`EventLoop`](crate::host::EventLoop).
+/// [`EventLoop`].
 ///
 /// ```
 /// use tulipa::host::Host;
