@@ -11,7 +11,10 @@
 use std::time::Duration;
 
 use crate::report::Metric;
-use crate::workloads::{pingpong, sleeps, spawn, timers, yields, Sizes, Variant, Workload};
+use crate::workloads::{
+    channel, lock, oneshot, pingpong, semaphore, sleeps, spawn, timers, yields, Sizes, Variant,
+    Workload,
+};
 
 /// The hidden first argument that turns the bench binary into a child.
 pub const CHILD_FLAG: &str = "__child";
@@ -55,7 +58,7 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
                 Variant::Tulipa => spawn::tulipa(n),
                 Variant::Tokio => spawn::tokio(n),
                 Variant::Smol => spawn::smol(n),
-                Variant::TokioAsyncChannel => unsupported(),
+                _ => unsupported(),
             };
             vec![(Metric::SpawnRate, rate(n, elapsed))]
         }
@@ -65,17 +68,19 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
                 Variant::Tulipa => yields::tulipa(tasks, per_task),
                 Variant::Tokio => yields::tokio(tasks, per_task),
                 Variant::Smol => yields::smol(tasks, per_task),
-                Variant::TokioAsyncChannel => unsupported(),
+                _ => unsupported(),
             };
             vec![(Metric::YieldRate, rate(tasks * per_task, elapsed))]
         }
         Workload::PingPong => {
             let n = sizes.round_trips;
             let elapsed = match variant {
-                Variant::Tulipa => pingpong::tulipa(n),
+                Variant::Tulipa => pingpong::tulipa_mpsc(n),
+                Variant::TulipaAsyncChannel => pingpong::tulipa_async_channel(n),
                 Variant::Tokio => pingpong::tokio_mpsc(n),
                 Variant::TokioAsyncChannel => pingpong::tokio_async_channel(n),
                 Variant::Smol => pingpong::smol(n),
+                _ => unsupported(),
             };
             vec![(Metric::RoundTripRate, rate(n, elapsed))]
         }
@@ -85,7 +90,7 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
                 Variant::Tulipa => sleeps::tulipa(n, span),
                 Variant::Tokio => sleeps::tokio(n, span),
                 Variant::Smol => sleeps::smol(n, span),
-                Variant::TokioAsyncChannel => unsupported(),
+                _ => unsupported(),
             };
             vec![
                 (Metric::SleepStartAll, outcome.start_all.as_secs_f64() * 1e3),
@@ -98,9 +103,49 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
                 Variant::Tulipa => timers::tulipa(n),
                 Variant::Tokio => timers::tokio(n),
                 Variant::Smol => timers::smol(n),
-                Variant::TokioAsyncChannel => unsupported(),
+                _ => unsupported(),
             };
             vec![(Metric::TimerRate, rate(n, elapsed))]
+        }
+        Workload::Lock | Workload::Semaphore => {
+            let (tasks, per_task) = (sizes.lock_tasks, sizes.locks_per_task);
+            // Both modes in this process, each on a runtime of its own.
+            let run = |held: bool| match (workload, variant) {
+                (Workload::Lock, Variant::Tulipa) => lock::tulipa(tasks, per_task, held),
+                (Workload::Lock, Variant::Tokio) => lock::tokio(tasks, per_task, held),
+                (Workload::Lock, Variant::Smol) => lock::smol(tasks, per_task, held),
+                (_, Variant::Tulipa) => semaphore::tulipa(tasks, per_task, held),
+                (_, Variant::Tokio) => semaphore::tokio(tasks, per_task, held),
+                (_, Variant::Smol) => semaphore::smol(tasks, per_task, held),
+                _ => unsupported(),
+            };
+            let (free, held) = (run(false), run(true));
+            vec![
+                (Metric::AcquireRate, rate(tasks * per_task, free)),
+                (Metric::AcquireHeldRate, rate(tasks * per_task, held)),
+            ]
+        }
+        Workload::Channel => {
+            let n = sizes.channel_items;
+            let elapsed = match variant {
+                Variant::Tulipa => channel::tulipa_mpsc(n),
+                Variant::TulipaQueue => channel::tulipa_queue(n),
+                Variant::Tokio => channel::tokio(n),
+                Variant::Smol => channel::smol(n),
+                _ => unsupported(),
+            };
+            vec![(Metric::ItemRate, rate(n, elapsed))]
+        }
+        Workload::Oneshot => {
+            let n = sizes.oneshot_round_trips;
+            let elapsed = match variant {
+                Variant::Tulipa => oneshot::tulipa(n),
+                Variant::TulipaFuture => oneshot::tulipa_future(n),
+                Variant::Tokio => oneshot::tokio(n),
+                Variant::Smol => oneshot::smol(n),
+                _ => unsupported(),
+            };
+            vec![(Metric::RoundTripRate, rate(n, elapsed))]
         }
     }
 }

@@ -10,7 +10,8 @@ usage: cargo run --release -p tulipa-benches -- [OPTIONS] [WORKLOAD...]
 Runs each workload on tulipa, tokio (current_thread) and smol (LocalExecutor), one fresh
 process per measurement, interleaved round by round, and prints the medians.
 
-WORKLOAD    any of: spawn yield pingpong sleeps timers (default: all)
+WORKLOAD    any of: spawn yield pingpong sleeps timers lock semaphore channel oneshot
+            (default: all)
 
 OPTIONS
   --rounds N         measurements per (workload, runtime); the median is reported (default 5)

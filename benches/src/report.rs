@@ -23,10 +23,15 @@ pub enum Metric {
     SleepLate,
     SleepPeakRss,
     TimerRate,
+    /// Lock or semaphore acquires per second, each released at once.
+    AcquireRate,
+    /// Lock or semaphore acquires per second, each held across a yield.
+    AcquireHeldRate,
+    ItemRate,
 }
 
 impl Metric {
-    const ALL: [Metric; 8] = [
+    const ALL: [Metric; 11] = [
         Metric::SpawnRate,
         Metric::SpawnRssPerTask,
         Metric::YieldRate,
@@ -35,6 +40,9 @@ impl Metric {
         Metric::SleepLate,
         Metric::SleepPeakRss,
         Metric::TimerRate,
+        Metric::AcquireRate,
+        Metric::AcquireHeldRate,
+        Metric::ItemRate,
     ];
 
     /// The name used between child and parent.
@@ -48,6 +56,9 @@ impl Metric {
             Metric::SleepLate => "sleep_late_ms",
             Metric::SleepPeakRss => "sleep_peak_rss_mib",
             Metric::TimerRate => "timer_rate",
+            Metric::AcquireRate => "acquire_rate",
+            Metric::AcquireHeldRate => "acquire_held_rate",
+            Metric::ItemRate => "item_rate",
         }
     }
 
@@ -66,14 +77,20 @@ impl Metric {
             Metric::SleepLate => "last wakes late by, ms",
             Metric::SleepPeakRss => "peak RSS, MiB",
             Metric::TimerRate => "M timers/s",
+            Metric::AcquireRate | Metric::AcquireHeldRate => "M acquires/s",
+            Metric::ItemRate => "M items/s",
         }
     }
 
     pub fn better(self) -> Better {
         match self {
-            Metric::SpawnRate | Metric::YieldRate | Metric::RoundTripRate | Metric::TimerRate => {
-                Better::Higher
-            }
+            Metric::SpawnRate
+            | Metric::YieldRate
+            | Metric::RoundTripRate
+            | Metric::TimerRate
+            | Metric::AcquireRate
+            | Metric::AcquireHeldRate
+            | Metric::ItemRate => Better::Higher,
             Metric::SpawnRssPerTask
             | Metric::SleepStartAll
             | Metric::SleepLate
@@ -84,7 +101,13 @@ impl Metric {
     /// A value as the table shows it, in the unit of [`Metric::label`].
     pub fn format(self, value: f64) -> String {
         match self {
-            Metric::SpawnRate | Metric::YieldRate | Metric::RoundTripRate | Metric::TimerRate => {
+            Metric::SpawnRate
+            | Metric::YieldRate
+            | Metric::RoundTripRate
+            | Metric::TimerRate
+            | Metric::AcquireRate
+            | Metric::AcquireHeldRate
+            | Metric::ItemRate => {
                 format!("{:.2}", value / 1e6)
             }
             Metric::SpawnRssPerTask => format!("{value:.0}"),
@@ -145,16 +168,17 @@ impl Samples {
     }
 }
 
-/// One line of the results table: a metric of a workload, and which variant fills the
-/// tokio column.
+/// One line of the results table: a metric of a workload, and which variants fill the
+/// tulipa and tokio columns (the smol column is always [`Variant::Smol`]).
 struct Row {
     workload: Workload,
     channel: Option<&'static str>,
     metric: Metric,
+    tulipa: Variant,
     tokio: Variant,
 }
 
-const ROWS: [Row; 9] = [
+const ROWS: [Row; 17] = [
     row(Workload::Spawn, None, Metric::SpawnRate, Variant::Tokio),
     row(
         Workload::Spawn,
@@ -174,7 +198,8 @@ const ROWS: [Row; 9] = [
         Some("all: async-channel"),
         Metric::RoundTripRate,
         Variant::TokioAsyncChannel,
-    ),
+    )
+    .with_tulipa(Variant::TulipaAsyncChannel),
     row(
         Workload::Sleeps,
         None,
@@ -184,6 +209,56 @@ const ROWS: [Row; 9] = [
     row(Workload::Sleeps, None, Metric::SleepLate, Variant::Tokio),
     row(Workload::Sleeps, None, Metric::SleepPeakRss, Variant::Tokio),
     row(Workload::Timers, None, Metric::TimerRate, Variant::Tokio),
+    row(
+        Workload::Lock,
+        Some("released at once"),
+        Metric::AcquireRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::Lock,
+        Some("held across a yield"),
+        Metric::AcquireHeldRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::Semaphore,
+        Some("released at once"),
+        Metric::AcquireRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::Semaphore,
+        Some("held across a yield"),
+        Metric::AcquireHeldRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::Channel,
+        Some("tulipa: mpsc"),
+        Metric::ItemRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::Channel,
+        Some("tulipa: Queue"),
+        Metric::ItemRate,
+        Variant::Tokio,
+    )
+    .with_tulipa(Variant::TulipaQueue),
+    row(
+        Workload::Oneshot,
+        Some("tulipa: oneshot"),
+        Metric::RoundTripRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::Oneshot,
+        Some("tulipa: SettableFuture"),
+        Metric::RoundTripRate,
+        Variant::Tokio,
+    )
+    .with_tulipa(Variant::TulipaFuture),
 ];
 
 const fn row(
@@ -196,7 +271,15 @@ const fn row(
         workload,
         channel,
         metric,
+        tulipa: Variant::Tulipa,
         tokio,
+    }
+}
+
+impl Row {
+    /// The same row with another variant in the tulipa column.
+    const fn with_tulipa(self, tulipa: Variant) -> Row {
+        Row { tulipa, ..self }
     }
 }
 
@@ -226,6 +309,19 @@ fn describe(row: &Row, sizes: &Sizes) -> String {
             sizes.sleep_span.as_millis()
         ),
         Workload::Timers => format!("timers {} create+drop", count(sizes.timers)),
+        Workload::Lock => format!("lock {}x{}", sizes.lock_tasks, count(sizes.locks_per_task)),
+        Workload::Semaphore => format!(
+            "semaphore({}) {}x{}",
+            crate::workloads::semaphore::PERMITS,
+            sizes.lock_tasks,
+            count(sizes.locks_per_task)
+        ),
+        Workload::Channel => format!(
+            "channel 1->1 {} bounded({})",
+            count(sizes.channel_items),
+            crate::workloads::channel::CAPACITY
+        ),
+        Workload::Oneshot => format!("oneshot ping-pong {}", count(sizes.oneshot_round_trips)),
     };
     match row.channel {
         Some(channel) => format!("{base} ({channel})"),
@@ -283,11 +379,7 @@ pub fn table(samples: &Samples, sizes: &Sizes, workloads: &[Workload]) -> String
     .to_vec()];
     for row in ROWS.iter().filter(|r| workloads.contains(&r.workload)) {
         let median = |v| samples.median(row.workload, v, row.metric);
-        let (tulipa, tokio, smol) = (
-            median(Variant::Tulipa),
-            median(row.tokio),
-            median(Variant::Smol),
-        );
+        let (tulipa, tokio, smol) = (median(row.tulipa), median(row.tokio), median(Variant::Smol));
         let cell = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| row.metric.format(v));
         let ratio_cell = |v: Option<f64>| match (v, tokio) {
             (Some(v), Some(t)) => {
@@ -323,7 +415,7 @@ pub fn spread(samples: &Samples, sizes: &Sizes, workloads: &[Workload]) -> Strin
         rows.push(vec![
             describe(row, sizes),
             row.metric.label().to_owned(),
-            cell(Variant::Tulipa),
+            cell(row.tulipa),
             cell(row.tokio),
             cell(Variant::Smol),
         ]);
@@ -342,7 +434,7 @@ enum Reference {
 
 /// The targets of the issue, checked against the medians.
 pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
-    let targets: [(&str, usize, Reference); 9] = [
+    let targets: [(&str, usize, Reference); 17] = [
         (
             "spawn rate >= the faster of tokio and smol",
             0,
@@ -384,6 +476,46 @@ pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
             8,
             Reference::BestPeer,
         ),
+        (
+            "lock (released at once) >= the best peer",
+            9,
+            Reference::BestPeer,
+        ),
+        (
+            "lock (held across a yield) >= the best peer",
+            10,
+            Reference::BestPeer,
+        ),
+        (
+            "semaphore (released at once) >= the best peer",
+            11,
+            Reference::BestPeer,
+        ),
+        (
+            "semaphore (held across a yield) >= the best peer",
+            12,
+            Reference::BestPeer,
+        ),
+        (
+            "channel 1->1, mpsc >= the best peer",
+            13,
+            Reference::BestPeer,
+        ),
+        (
+            "channel 1->1, Queue >= the best peer",
+            14,
+            Reference::BestPeer,
+        ),
+        (
+            "oneshot ping-pong, oneshot >= the best peer",
+            15,
+            Reference::BestPeer,
+        ),
+        (
+            "oneshot ping-pong, SettableFuture >= the best peer",
+            16,
+            Reference::BestPeer,
+        ),
     ];
     let mut rows = vec![["target", "verdict", "tulipa", "reference", "by"]
         .map(String::from)
@@ -395,7 +527,7 @@ pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
         }
         let m = row.metric;
         let median = |v| samples.median(row.workload, v, m);
-        let (Some(tulipa), Some(tokio)) = (median(Variant::Tulipa), median(row.tokio)) else {
+        let (Some(tulipa), Some(tokio)) = (median(row.tulipa), median(row.tokio)) else {
             continue;
         };
         let (reference, peer) = match (reference, median(Variant::Smol)) {

@@ -7,11 +7,19 @@
 //! | `pingpong` | two tasks bouncing a number `1e6` times through two bounded(1) channels | round trips/s |
 //! | `sleeps` | `1e6` tasks sleeping until deadlines spread over 0–1000 ms | time to start all; lateness of the last; peak RSS |
 //! | `timers` | `1e5` times: create a sleep, poll it once (it registers), drop it (it cancels) | timers/s |
+//! | `lock` | 100 tasks × 10,000 lock/unlock of one mutex, released at once / held across a yield | acquires/s |
+//! | `semaphore` | 100 tasks × 10,000 acquire/release of 10 permits, released at once / held across a yield | acquires/s |
+//! | `channel` | 1 producer task → 1 consumer task, `1e7` `u64`s through a bounded(1024) channel | items/s |
+//! | `oneshot` | two tasks bouncing a number `1e6` times, each message through a fresh oneshot | round trips/s |
 //!
 //! All runtimes draw the same pseudo-random deadlines ([`SplitMix64`], fixed seed). A
 //! workload function returns what it measured; the child process adds the RSS figures.
 
+pub mod channel;
+pub mod lock;
+pub mod oneshot;
 pub mod pingpong;
+pub mod semaphore;
 pub mod sleeps;
 pub mod spawn;
 pub mod timers;
@@ -27,15 +35,23 @@ pub enum Workload {
     PingPong,
     Sleeps,
     Timers,
+    Lock,
+    Semaphore,
+    Channel,
+    Oneshot,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 5] = [
+    pub const ALL: [Workload; 9] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::PingPong,
         Workload::Sleeps,
         Workload::Timers,
+        Workload::Lock,
+        Workload::Semaphore,
+        Workload::Channel,
+        Workload::Oneshot,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +61,10 @@ impl Workload {
             Workload::PingPong => "pingpong",
             Workload::Sleeps => "sleeps",
             Workload::Timers => "timers",
+            Workload::Lock => "lock",
+            Workload::Semaphore => "semaphore",
+            Workload::Channel => "channel",
+            Workload::Oneshot => "oneshot",
         }
     }
 
@@ -52,14 +72,28 @@ impl Workload {
         Workload::ALL.into_iter().find(|w| w.name() == name)
     }
 
-    /// The runtimes this workload runs on. Only ping-pong has the extra tokio row: it is the
-    /// one workload whose tokio version uses a different channel than the other two.
+    /// The runtimes (and channel or primitive implementations) this workload runs on.
+    /// Ping-pong also runs tulipa and tokio with smol's async-channel, to compare executors
+    /// alone; `channel` and `oneshot` run two tulipa implementations each.
     pub fn variants(self) -> &'static [Variant] {
         match self {
             Workload::PingPong => &[
                 Variant::Tulipa,
+                Variant::TulipaAsyncChannel,
                 Variant::Tokio,
                 Variant::TokioAsyncChannel,
+                Variant::Smol,
+            ],
+            Workload::Channel => &[
+                Variant::Tulipa,
+                Variant::TulipaQueue,
+                Variant::Tokio,
+                Variant::Smol,
+            ],
+            Workload::Oneshot => &[
+                Variant::Tulipa,
+                Variant::TulipaFuture,
+                Variant::Tokio,
                 Variant::Smol,
             ],
             _ => &[Variant::Tulipa, Variant::Tokio, Variant::Smol],
@@ -67,22 +101,32 @@ impl Workload {
     }
 }
 
-/// A runtime, or for ping-pong a runtime plus a channel implementation.
+/// A runtime, with its own primitives unless the name says otherwise.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 pub enum Variant {
-    /// tulipa (ping-pong: async-channel, as tulipa has no channel of its own yet).
+    /// tulipa with its own primitives (`channel::mpsc`, `channel::oneshot`, `sync::*`).
     Tulipa,
-    /// tokio current_thread (ping-pong: `tokio::sync::mpsc`).
+    /// tulipa with async-channel, for an executor-only ping-pong comparison.
+    TulipaAsyncChannel,
+    /// tulipa's `queue::Queue` in the `channel` workload.
+    TulipaQueue,
+    /// tulipa's `future::SettableFuture` in the `oneshot` workload.
+    TulipaFuture,
+    /// tokio current_thread with its own primitives (`tokio::sync`).
     Tokio,
     /// tokio current_thread with async-channel, for an executor-only ping-pong comparison.
     TokioAsyncChannel,
-    /// smol: async-executor's `LocalExecutor` under async-io (ping-pong: async-channel).
+    /// smol: async-executor's `LocalExecutor` under async-io, with async-channel,
+    /// async-lock and futures-channel's oneshot.
     Smol,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 4] = [
+    pub const ALL: [Variant; 7] = [
         Variant::Tulipa,
+        Variant::TulipaAsyncChannel,
+        Variant::TulipaQueue,
+        Variant::TulipaFuture,
         Variant::Tokio,
         Variant::TokioAsyncChannel,
         Variant::Smol,
@@ -91,6 +135,9 @@ impl Variant {
     pub fn name(self) -> &'static str {
         match self {
             Variant::Tulipa => "tulipa",
+            Variant::TulipaAsyncChannel => "tulipa+async-channel",
+            Variant::TulipaQueue => "tulipa-queue",
+            Variant::TulipaFuture => "tulipa-future",
             Variant::Tokio => "tokio",
             Variant::TokioAsyncChannel => "tokio+async-channel",
             Variant::Smol => "smol",
@@ -113,6 +160,11 @@ pub struct Sizes {
     /// Deadlines of the `sleeps` workload are spread over `[0, sleep_span)`; not scaled.
     pub sleep_span: Duration,
     pub timers: usize,
+    /// Tasks of the `lock` and `semaphore` workloads; not scaled.
+    pub lock_tasks: usize,
+    pub locks_per_task: usize,
+    pub channel_items: usize,
+    pub oneshot_round_trips: usize,
 }
 
 impl Sizes {
@@ -127,6 +179,10 @@ impl Sizes {
             sleepers: s(1_000_000),
             sleep_span: Duration::from_millis(1000),
             timers: s(100_000),
+            lock_tasks: 100,
+            locks_per_task: s(10_000),
+            channel_items: s(10_000_000),
+            oneshot_round_trips: s(1_000_000),
         }
     }
 }

@@ -2,10 +2,10 @@
 //! channels; one round trip is two sends and two receives, each of which parks one task and
 //! wakes the other.
 //!
-//! tulipa has no channel of its own yet, so it runs with `async_channel::bounded(1)`, like
-//! smol. tokio runs twice: with its own `tokio::sync::mpsc::channel(1)` (what tokio users
-//! write) and with async-channel (the same channel as the others, so that row compares the
-//! executors alone).
+//! tulipa and tokio run twice: with their own channel (`tulipa::channel::mpsc::bounded(1)`,
+//! `tokio::sync::mpsc::channel(1)`: what their users write) and with
+//! `async_channel::bounded(1)` (variants `tulipa+async-channel`, `tokio+async-channel`),
+//! the channel smol uses, so that row compares the executors alone.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -35,7 +35,36 @@ mod sides {
     }
 }
 
-pub fn tulipa(n: usize) -> Duration {
+pub fn tulipa_mpsc(n: usize) -> Duration {
+    use tulipa::channel::mpsc::bounded;
+    let rt = tulipa_runtime();
+    rt.block_on(async {
+        let start = Instant::now();
+        let (ping_tx, mut ping_rx) = bounded(1);
+        let (pong_tx, mut pong_rx) = bounded(1);
+        let pong = tulipa::spawn_local(async move {
+            for _ in 0..n {
+                let v: usize = ping_rx.recv().await.expect("ping side hung up");
+                pong_tx.send(v).await.expect("ping side hung up");
+            }
+        });
+        let ping = tulipa::spawn_local(async move {
+            let mut sum = 0usize;
+            for i in 0..n {
+                ping_tx.send(i).await.expect("pong side hung up");
+                sum = sum.wrapping_add(pong_rx.recv().await.expect("pong side hung up"));
+            }
+            black_box(sum)
+        });
+        let sum = ping.await.expect("ping task failed");
+        pong.await.expect("pong task failed");
+        let elapsed = start.elapsed();
+        super::check_sum(sum, n);
+        elapsed
+    })
+}
+
+pub fn tulipa_async_channel(n: usize) -> Duration {
     let rt = tulipa_runtime();
     rt.block_on(async {
         let start = Instant::now();
