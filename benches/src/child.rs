@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use crate::report::Metric;
 use crate::workloads::{
-    channel, lock, oneshot, pingpong, semaphore, sleeps, spawn, timers, yields, Sizes, Variant,
-    Workload,
+    channel, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, timers, yields, Sizes,
+    Variant, Workload,
 };
 
 /// The hidden first argument that turns the bench binary into a child.
@@ -146,6 +146,21 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
                 _ => unsupported(),
             };
             vec![(Metric::RoundTripRate, rate(n, elapsed))]
+        }
+        Workload::Echo => {
+            let outcome = net_load::echo(variant, sizes.echo_connections, sizes.echo_duration);
+            vec![
+                (Metric::EchoRate, outcome.messages_per_sec),
+                (Metric::EchoCpu, outcome.server_cpu_us_per_message),
+                (Metric::EchoP99, outcome.p99_us),
+            ]
+        }
+        Workload::Bulk => {
+            let outcome = net_load::bulk(variant, sizes.bulk_bytes);
+            vec![
+                (Metric::BulkRate, outcome.mib_per_sec),
+                (Metric::BulkCpu, outcome.server_cpu_ms_per_gib),
+            ]
         }
     }
 }

@@ -7,11 +7,12 @@ use crate::workloads::Workload;
 pub const USAGE: &str = "\
 usage: cargo run --release -p tulipa-benches -- [OPTIONS] [WORKLOAD...]
 
-Runs each workload on tulipa, tokio (current_thread) and smol (LocalExecutor), one fresh
-process per measurement, interleaved round by round, and prints the medians.
+Runs each workload on tulipa, tokio (current_thread) and smol (LocalExecutor), and the
+network workloads also on a hand-written mio loop, one fresh process per measurement,
+interleaved round by round, and prints the medians.
 
 WORKLOAD    any of: spawn yield pingpong sleeps timers lock semaphore channel oneshot
-            (default: all)
+            echo bulk (default: all)
 
 OPTIONS
   --rounds N         measurements per (workload, runtime); the median is reported (default 5)

@@ -43,6 +43,10 @@ fn main() {
         child::main(&args[1..]);
         return;
     }
+    if args.first().map(String::as_str) == Some(workloads::net_server::SERVER_FLAG) {
+        workloads::net_server::main(&args[1..]);
+        return;
+    }
     let options = match cli::Options::parse(&args) {
         Ok(options) => options,
         Err(message) => {

@@ -28,10 +28,20 @@ pub enum Metric {
     /// Lock or semaphore acquires per second, each held across a yield.
     AcquireHeldRate,
     ItemRate,
+    /// Echo messages (round trips) per second, all connections together.
+    EchoRate,
+    /// Server CPU time (user + system) per echo message, microseconds.
+    EchoCpu,
+    /// 99th percentile of the echo round-trip latency, microseconds.
+    EchoP99,
+    /// Bulk echo throughput, MiB/s.
+    BulkRate,
+    /// Server CPU time per GiB echoed, milliseconds.
+    BulkCpu,
 }
 
 impl Metric {
-    const ALL: [Metric; 11] = [
+    const ALL: [Metric; 16] = [
         Metric::SpawnRate,
         Metric::SpawnRssPerTask,
         Metric::YieldRate,
@@ -43,6 +53,11 @@ impl Metric {
         Metric::AcquireRate,
         Metric::AcquireHeldRate,
         Metric::ItemRate,
+        Metric::EchoRate,
+        Metric::EchoCpu,
+        Metric::EchoP99,
+        Metric::BulkRate,
+        Metric::BulkCpu,
     ];
 
     /// The name used between child and parent.
@@ -59,6 +74,11 @@ impl Metric {
             Metric::AcquireRate => "acquire_rate",
             Metric::AcquireHeldRate => "acquire_held_rate",
             Metric::ItemRate => "item_rate",
+            Metric::EchoRate => "echo_rate",
+            Metric::EchoCpu => "echo_server_cpu_us",
+            Metric::EchoP99 => "echo_p99_us",
+            Metric::BulkRate => "bulk_mib_per_sec",
+            Metric::BulkCpu => "bulk_server_cpu_ms_per_gib",
         }
     }
 
@@ -79,6 +99,11 @@ impl Metric {
             Metric::TimerRate => "M timers/s",
             Metric::AcquireRate | Metric::AcquireHeldRate => "M acquires/s",
             Metric::ItemRate => "M items/s",
+            Metric::EchoRate => "k msgs/s",
+            Metric::EchoCpu => "server CPU, us/msg",
+            Metric::EchoP99 => "p99 latency, us",
+            Metric::BulkRate => "MiB/s",
+            Metric::BulkCpu => "server CPU, ms/GiB",
         }
     }
 
@@ -90,11 +115,16 @@ impl Metric {
             | Metric::TimerRate
             | Metric::AcquireRate
             | Metric::AcquireHeldRate
-            | Metric::ItemRate => Better::Higher,
+            | Metric::ItemRate
+            | Metric::EchoRate
+            | Metric::BulkRate => Better::Higher,
             Metric::SpawnRssPerTask
             | Metric::SleepStartAll
             | Metric::SleepLate
-            | Metric::SleepPeakRss => Better::Lower,
+            | Metric::SleepPeakRss
+            | Metric::EchoCpu
+            | Metric::EchoP99
+            | Metric::BulkCpu => Better::Lower,
         }
     }
 
@@ -114,6 +144,9 @@ impl Metric {
             Metric::SleepStartAll | Metric::SleepLate | Metric::SleepPeakRss => {
                 format!("{value:.1}")
             }
+            Metric::EchoRate => format!("{:.1}", value / 1e3),
+            Metric::EchoCpu => format!("{value:.2}"),
+            Metric::EchoP99 | Metric::BulkRate | Metric::BulkCpu => format!("{value:.0}"),
         }
     }
 }
@@ -178,7 +211,7 @@ struct Row {
     tokio: Variant,
 }
 
-const ROWS: [Row; 17] = [
+const ROWS: [Row; 22] = [
     row(Workload::Spawn, None, Metric::SpawnRate, Variant::Tokio),
     row(
         Workload::Spawn,
@@ -259,6 +292,11 @@ const ROWS: [Row; 17] = [
         Variant::Tokio,
     )
     .with_tulipa(Variant::TulipaFuture),
+    row(Workload::Echo, None, Metric::EchoRate, Variant::Tokio),
+    row(Workload::Echo, None, Metric::EchoCpu, Variant::Tokio),
+    row(Workload::Echo, None, Metric::EchoP99, Variant::Tokio),
+    row(Workload::Bulk, None, Metric::BulkRate, Variant::Tokio),
+    row(Workload::Bulk, None, Metric::BulkCpu, Variant::Tokio),
 ];
 
 const fn row(
@@ -322,6 +360,13 @@ fn describe(row: &Row, sizes: &Sizes) -> String {
             crate::workloads::channel::CAPACITY
         ),
         Workload::Oneshot => format!("oneshot ping-pong {}", count(sizes.oneshot_round_trips)),
+        Workload::Echo => format!(
+            "echo {} conns x {} B, {:.1} s",
+            sizes.echo_connections,
+            crate::workloads::net_load::MESSAGE,
+            sizes.echo_duration.as_secs_f64()
+        ),
+        Workload::Bulk => format!("bulk echo {} MiB, 1 conn", sizes.bulk_bytes >> 20),
     };
     match row.channel {
         Some(channel) => format!("{base} ({channel})"),
@@ -364,22 +409,27 @@ fn render(rows: &[Vec<String>]) -> String {
     out
 }
 
-/// The results table: medians and ratios to tokio.
+/// The results table: medians and ratios to tokio. A mio column (the raw readiness loop of
+/// the network workloads) is shown only when a network workload ran.
 pub fn table(samples: &Samples, sizes: &Sizes, workloads: &[Workload]) -> String {
-    let mut rows = vec![[
-        "workload",
-        "metric",
-        "tulipa",
-        "tokio",
-        "smol",
-        "tulipa/tokio",
-        "smol/tokio",
-    ]
-    .map(String::from)
-    .to_vec()];
+    let with_mio = workloads.iter().any(|w| w.is_net());
+    let mut header = vec!["workload", "metric", "tulipa", "tokio", "smol"];
+    if with_mio {
+        header.push("mio");
+    }
+    header.extend(["tulipa/tokio", "smol/tokio"]);
+    if with_mio {
+        header.push("mio/tokio");
+    }
+    let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
     for row in ROWS.iter().filter(|r| workloads.contains(&r.workload)) {
         let median = |v| samples.median(row.workload, v, row.metric);
-        let (tulipa, tokio, smol) = (median(row.tulipa), median(row.tokio), median(Variant::Smol));
+        let (tulipa, tokio, smol, mio) = (
+            median(row.tulipa),
+            median(row.tokio),
+            median(Variant::Smol),
+            median(Variant::Mio),
+        );
         let cell = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| row.metric.format(v));
         let ratio_cell = |v: Option<f64>| match (v, tokio) {
             (Some(v), Some(t)) => {
@@ -387,24 +437,33 @@ pub fn table(samples: &Samples, sizes: &Sizes, workloads: &[Workload]) -> String
             }
             _ => "-".to_owned(),
         };
-        rows.push(vec![
+        let mut cells = vec![
             describe(row, sizes),
             row.metric.label().to_owned(),
             cell(tulipa),
             cell(tokio),
             cell(smol),
-            ratio_cell(tulipa),
-            ratio_cell(smol),
-        ]);
+        ];
+        if with_mio {
+            cells.push(cell(mio));
+        }
+        cells.extend([ratio_cell(tulipa), ratio_cell(smol)]);
+        if with_mio {
+            cells.push(ratio_cell(mio));
+        }
+        rows.push(cells);
     }
     render(&rows)
 }
 
 /// The spread of every cell (min..max over rounds), to judge the noise.
 pub fn spread(samples: &Samples, sizes: &Sizes, workloads: &[Workload]) -> String {
-    let mut rows = vec![["workload", "metric", "tulipa", "tokio", "smol"]
-        .map(String::from)
-        .to_vec()];
+    let with_mio = workloads.iter().any(|w| w.is_net());
+    let mut header = vec!["workload", "metric", "tulipa", "tokio", "smol"];
+    if with_mio {
+        header.push("mio");
+    }
+    let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
     for row in ROWS.iter().filter(|r| workloads.contains(&r.workload)) {
         let cell = |v| {
             samples.range(row.workload, v, row.metric).map_or_else(
@@ -412,13 +471,17 @@ pub fn spread(samples: &Samples, sizes: &Sizes, workloads: &[Workload]) -> Strin
                 |(lo, hi)| format!("{}..{}", row.metric.format(lo), row.metric.format(hi)),
             )
         };
-        rows.push(vec![
+        let mut cells = vec![
             describe(row, sizes),
             row.metric.label().to_owned(),
             cell(row.tulipa),
             cell(row.tokio),
             cell(Variant::Smol),
-        ]);
+        ];
+        if with_mio {
+            cells.push(cell(Variant::Mio));
+        }
+        rows.push(cells);
     }
     render(&rows)
 }
@@ -430,11 +493,13 @@ enum Reference {
     Tokio,
     /// The better of tokio and smol on this metric.
     BestPeer,
+    /// The raw mio loop, with 5 % slack in tulipa's favour (network workloads).
+    MioWithin5Pct,
 }
 
 /// The targets of the issue, checked against the medians.
 pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
-    let targets: [(&str, usize, Reference); 17] = [
+    let targets: [(&str, usize, Reference); 21] = [
         (
             "spawn rate >= the faster of tokio and smol",
             0,
@@ -516,6 +581,26 @@ pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
             16,
             Reference::BestPeer,
         ),
+        (
+            "echo: server CPU/msg within 5% of the raw mio loop",
+            18,
+            Reference::MioWithin5Pct,
+        ),
+        (
+            "echo: server CPU/msg below tokio and smol",
+            18,
+            Reference::BestPeer,
+        ),
+        (
+            "echo: p99 latency no worse than tokio",
+            19,
+            Reference::Tokio,
+        ),
+        (
+            "bulk: throughput >= 95% of the raw mio loop",
+            20,
+            Reference::MioWithin5Pct,
+        ),
     ];
     let mut rows = vec![["target", "verdict", "tulipa", "reference", "by"]
         .map(String::from)
@@ -535,6 +620,15 @@ pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
                 (Better::Higher, true) | (Better::Lower, false) => (smol, "smol"),
                 _ => (tokio, row.tokio.name()),
             },
+            (Reference::MioWithin5Pct, _) => {
+                let Some(mio) = median(Variant::Mio) else {
+                    continue;
+                };
+                match m.better() {
+                    Better::Higher => (mio * 0.95, "95% of mio"),
+                    Better::Lower => (mio * 1.05, "mio + 5%"),
+                }
+            }
             _ => (tokio, row.tokio.name()),
         };
         let met = match m.better() {

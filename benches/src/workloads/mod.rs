@@ -11,12 +11,16 @@
 //! | `semaphore` | 100 tasks × 10,000 acquire/release of 10 permits, released at once / held across a yield | acquires/s |
 //! | `channel` | 1 producer task → 1 consumer task, `1e7` `u64`s through a bounded(1024) channel | items/s |
 //! | `oneshot` | two tasks bouncing a number `1e6` times, each message through a fresh oneshot | round trips/s |
+//! | `echo` | TCP echo server in its own process; 50 blocking client threads ping-pong 64-byte messages for 2 s | messages/s; server CPU per message; p99 latency |
+//! | `bulk` | the same echo server; one connection echoes 1 GiB | MiB/s; server CPU per GiB |
 //!
 //! All runtimes draw the same pseudo-random deadlines ([`SplitMix64`], fixed seed). A
 //! workload function returns what it measured; the child process adds the RSS figures.
 
 pub mod channel;
 pub mod lock;
+pub mod net_load;
+pub mod net_server;
 pub mod oneshot;
 pub mod pingpong;
 pub mod semaphore;
@@ -39,10 +43,12 @@ pub enum Workload {
     Semaphore,
     Channel,
     Oneshot,
+    Echo,
+    Bulk,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 9] = [
+    pub const ALL: [Workload; 11] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::PingPong,
@@ -52,6 +58,8 @@ impl Workload {
         Workload::Semaphore,
         Workload::Channel,
         Workload::Oneshot,
+        Workload::Echo,
+        Workload::Bulk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +73,8 @@ impl Workload {
             Workload::Semaphore => "semaphore",
             Workload::Channel => "channel",
             Workload::Oneshot => "oneshot",
+            Workload::Echo => "echo",
+            Workload::Bulk => "bulk",
         }
     }
 
@@ -96,8 +106,16 @@ impl Workload {
                 Variant::Tokio,
                 Variant::Smol,
             ],
+            Workload::Echo | Workload::Bulk => {
+                &[Variant::Tulipa, Variant::Tokio, Variant::Smol, Variant::Mio]
+            }
             _ => &[Variant::Tulipa, Variant::Tokio, Variant::Smol],
         }
+    }
+
+    /// Whether this is a network workload, which also runs the raw mio loop.
+    pub fn is_net(self) -> bool {
+        matches!(self, Workload::Echo | Workload::Bulk)
     }
 }
 
@@ -119,10 +137,12 @@ pub enum Variant {
     /// smol: async-executor's `LocalExecutor` under async-io, with async-channel,
     /// async-lock and futures-channel's oneshot.
     Smol,
+    /// A hand-written `mio` readiness loop (network workloads only): the practical limit.
+    Mio,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 7] = [
+    pub const ALL: [Variant; 8] = [
         Variant::Tulipa,
         Variant::TulipaAsyncChannel,
         Variant::TulipaQueue,
@@ -130,6 +150,7 @@ impl Variant {
         Variant::Tokio,
         Variant::TokioAsyncChannel,
         Variant::Smol,
+        Variant::Mio,
     ];
 
     pub fn name(self) -> &'static str {
@@ -141,6 +162,7 @@ impl Variant {
             Variant::Tokio => "tokio",
             Variant::TokioAsyncChannel => "tokio+async-channel",
             Variant::Smol => "smol",
+            Variant::Mio => "mio",
         }
     }
 
@@ -165,6 +187,10 @@ pub struct Sizes {
     pub locks_per_task: usize,
     pub channel_items: usize,
     pub oneshot_round_trips: usize,
+    pub echo_connections: usize,
+    /// How long the `echo` clients run (2 s, scaled, at least 0.2 s).
+    pub echo_duration: Duration,
+    pub bulk_bytes: usize,
 }
 
 impl Sizes {
@@ -183,6 +209,9 @@ impl Sizes {
             locks_per_task: s(10_000),
             channel_items: s(10_000_000),
             oneshot_round_trips: s(1_000_000),
+            echo_connections: net_load::ECHO_CONNECTIONS,
+            echo_duration: Duration::from_secs_f64((2.0 * scale).max(0.2)),
+            bulk_bytes: s(1 << 30),
         }
     }
 }

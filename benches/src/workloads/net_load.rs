@@ -1,0 +1,217 @@
+//! The neutral load generator of the `echo` and `bulk` workloads: blocking `std::net`
+//! sockets on OS threads, in the measuring process, against an echo server in a process of
+//! its own (see [`super::net_server`]). Loopback only.
+//!
+//! * `echo`: [`ECHO_CONNECTIONS`] connections, one thread each; each thread writes a
+//!   [`MESSAGE`]-byte message, reads the echo back, checks it, and records the round trip's
+//!   latency, over and over for a fixed time. Before timing, every connection does
+//!   [`WARM_UP`] round trips and all threads meet at a barrier.
+//! * `bulk`: one connection; a thread writes `bytes` bytes (a position-dependent pattern) in
+//!   64 KiB writes while the main thread reads the echo back; the time runs from the first
+//!   write to the last byte read. Every read's first and last byte are checked against the
+//!   pattern (a shifted, lost or repeated chunk shows), not every byte: that would cost the
+//!   client CPU the server needs on this 2-core machine.
+//!
+//! The server's CPU time is `utime + stime` from `/proc/<pid>/stat` (all its threads), read
+//! just before and just after the timed part, in clock ticks of 10 ms (`USER_HZ`, 100 on
+//! Linux on every architecture this runs on); a 2-second measurement resolves it to ~1 %.
+
+use std::io::{BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use super::net_server::{read_port, BUF, SERVER_FLAG};
+use super::Variant;
+
+/// Connections of the `echo` workload.
+pub const ECHO_CONNECTIONS: usize = 50;
+/// Bytes per echo message.
+pub const MESSAGE: usize = 64;
+/// Untimed round trips per connection before the measurement.
+const WARM_UP: usize = 100;
+/// A server that takes longer than this to answer is broken, not slow.
+const IO_TIMEOUT: Duration = Duration::from_secs(20);
+/// Linux's `USER_HZ`: the unit of `utime` and `stime` in `/proc/<pid>/stat`.
+const USER_HZ: f64 = 100.0;
+
+/// What `echo` measured.
+pub struct EchoOutcome {
+    pub messages_per_sec: f64,
+    pub server_cpu_us_per_message: f64,
+    pub p99_us: f64,
+}
+
+/// What `bulk` measured.
+pub struct BulkOutcome {
+    pub mib_per_sec: f64,
+    pub server_cpu_ms_per_gib: f64,
+}
+
+/// An echo server process, killed when dropped.
+struct Server {
+    child: Child,
+    /// Held open: the server exits when it reaches end of file.
+    _stdin: ChildStdin,
+    port: u16,
+}
+
+impl Server {
+    fn start(variant: Variant) -> Server {
+        let exe = std::env::current_exe().expect("cannot find the bench binary to re-execute");
+        let mut child = Command::new(exe)
+            .args([SERVER_FLAG, variant.name()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("could not start the echo server");
+        let stdin = child.stdin.take().expect("piped stdin");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let port = read_port(&mut stdout).expect("the echo server did not start");
+        Server {
+            child,
+            _stdin: stdin,
+            port,
+        }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to the server");
+        stream.set_nodelay(true).expect("nodelay");
+        stream.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+        stream.set_write_timeout(Some(IO_TIMEOUT)).expect("timeout");
+        stream
+    }
+
+    /// The server's CPU time so far (user + system, all threads), in seconds.
+    fn cpu_secs(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .expect("server CPU time needs /proc/<pid>/stat (Linux)");
+        // Fields after the command name, which is in parentheses and may contain spaces:
+        // state is field 3, utime 14 and stime 15, so they are the 12th and 13th here.
+        let rest = &stat[stat.rfind(')').expect("malformed /proc/<pid>/stat") + 1..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| -> f64 { fields[i].parse().expect("malformed /proc/<pid>/stat") };
+        (ticks(11) + ticks(12)) / USER_HZ
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn echo(variant: Variant, connections: usize, duration: Duration) -> EchoOutcome {
+    let server = Server::start(variant);
+    let start_line = Arc::new(Barrier::new(connections + 1));
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..connections)
+        .map(|c| {
+            let mut stream = server.connect();
+            let (start_line, stop) = (start_line.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut msg = [0u8; MESSAGE];
+                msg[8..16].copy_from_slice(&(c as u64).to_le_bytes());
+                let mut back = [0u8; MESSAGE];
+                let mut round_trip = |i: u64| {
+                    msg[..8].copy_from_slice(&i.to_le_bytes());
+                    let sent = Instant::now();
+                    stream.write_all(&msg).expect("echo write");
+                    stream.read_exact(&mut back).expect("echo read");
+                    let latency = sent.elapsed();
+                    assert_eq!(back, msg, "the echo differs from the message");
+                    latency
+                };
+                for i in 0..WARM_UP as u64 {
+                    round_trip(i);
+                }
+                start_line.wait();
+                let mut latencies_ns: Vec<u32> = Vec::with_capacity(1 << 16);
+                let mut i = WARM_UP as u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let latency = round_trip(i);
+                    latencies_ns.push(u32::try_from(latency.as_nanos()).unwrap_or(u32::MAX));
+                    i += 1;
+                }
+                latencies_ns
+            })
+        })
+        .collect();
+    start_line.wait();
+    let cpu_before = server.cpu_secs();
+    let started = Instant::now();
+    std::thread::sleep(duration);
+    stop.store(true, Ordering::Relaxed);
+    let cpu = server.cpu_secs() - cpu_before;
+    let elapsed = started.elapsed();
+    let mut latencies: Vec<u32> = Vec::new();
+    for thread in threads {
+        latencies.extend(thread.join().expect("a load generator thread failed"));
+    }
+    drop(server);
+    let messages = latencies.len();
+    assert!(messages > 0, "no round trip completed");
+    latencies.sort_unstable();
+    let p99 = latencies[(messages * 99 / 100).min(messages - 1)];
+    EchoOutcome {
+        messages_per_sec: messages as f64 / elapsed.as_secs_f64(),
+        server_cpu_us_per_message: cpu * 1e6 / messages as f64,
+        p99_us: f64::from(p99) / 1e3,
+    }
+}
+
+/// The byte at `position` of the bulk stream.
+fn pattern(position: usize) -> u8 {
+    (position % 251) as u8
+}
+
+pub fn bulk(variant: Variant, bytes: usize) -> BulkOutcome {
+    let server = Server::start(variant);
+    let stream = server.connect();
+    let mut reader = stream.try_clone().expect("clone the socket");
+    let mut writer = stream;
+    let cpu_before = server.cpu_secs();
+    let started = Instant::now();
+    let writer_thread = {
+        std::thread::spawn(move || {
+            // 64 KiB of the pattern starting at any offset is a slice of this.
+            let source: Vec<u8> = (0..BUF + 251).map(pattern).collect();
+            let mut sent = 0;
+            while sent < bytes {
+                let chunk = (bytes - sent).min(BUF);
+                let from = sent % 251;
+                writer
+                    .write_all(&source[from..from + chunk])
+                    .expect("bulk write");
+                sent += chunk;
+            }
+            sent
+        })
+    };
+    let mut buf = vec![0u8; BUF];
+    let mut received = 0;
+    while received < bytes {
+        let n = reader.read(&mut buf).expect("bulk read");
+        assert!(n > 0, "the server closed after {received} of {bytes} bytes");
+        assert!(
+            buf[0] == pattern(received) && buf[n - 1] == pattern(received + n - 1),
+            "the echo differs from what was sent near byte {received}"
+        );
+        received += n;
+    }
+    let elapsed = started.elapsed();
+    let cpu = server.cpu_secs() - cpu_before;
+    let sent = writer_thread.join().expect("the writer thread failed");
+    assert_eq!(sent, bytes);
+    drop(server);
+    let gib = bytes as f64 / f64::from(1u32 << 30);
+    BulkOutcome {
+        mib_per_sec: bytes as f64 / (1024.0 * 1024.0) / elapsed.as_secs_f64(),
+        server_cpu_ms_per_gib: cpu * 1e3 / gib,
+    }
+}

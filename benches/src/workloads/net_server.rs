@@ -1,0 +1,270 @@
+//! The echo servers of the `echo` and `bulk` workloads, one per runtime, each run in a
+//! process of its own: `<bench binary> __server <variant>`.
+//!
+//! Every server binds `127.0.0.1:0` with its runtime's own listener, prints `PORT <n>` on
+//! standard output, then accepts forever; each connection gets its own task (the mio loop:
+//! its own slot) that reads up to [`BUF`] bytes and writes them back, until the peer closes.
+//! `TCP_NODELAY` is set on every accepted socket. The servers are the same loop written in
+//! each runtime's idiom:
+//!
+//! * tulipa: `tulipa::net::TcpListener` / `TcpStream` (`read`, `write_all`), tasks from
+//!   `spawn_local`, on `Runtime::block_on`.
+//! * tokio: `tokio::net` with `AsyncReadExt`/`AsyncWriteExt`, `tokio::spawn`, current_thread.
+//! * smol: `async_io::Async<std::net::TcpListener>` with futures-lite's extension traits,
+//!   tasks on a `LocalExecutor` under `async_io::block_on` (what `smol::net` wraps).
+//! * mio: a hand-written edge-triggered readiness loop over `mio::Poll`, no tasks, no wakers,
+//!   one shared buffer: the practical limit for a single-threaded server on this kernel.
+//!
+//! The server exits when its standard input reaches end of file, so it never outlives the
+//! load generator that started it, even if that one is killed.
+
+use std::io::{self, BufRead, Read, Write};
+use std::net::SocketAddr;
+
+use super::{tokio_runtime, tulipa_runtime, Variant};
+
+/// The hidden first argument that turns the bench binary into an echo server.
+pub const SERVER_FLAG: &str = "__server";
+
+/// Read buffer per connection (the mio loop: one for all).
+pub const BUF: usize = 64 * 1024;
+
+/// The address every server binds; the kernel picks the port.
+const BIND: &str = "127.0.0.1:0";
+
+pub fn main(args: &[String]) {
+    let [variant] = args else {
+        panic!("usage: {SERVER_FLAG} VARIANT (this is the load generator's job)");
+    };
+    let variant = Variant::from_name(variant).expect("unknown variant");
+    // Exit with the load generator: it holds our standard input open.
+    std::thread::spawn(|| {
+        let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
+        std::process::exit(0);
+    });
+    match variant {
+        Variant::Tulipa => tulipa(),
+        Variant::Tokio => tokio(),
+        Variant::Smol => smol(),
+        Variant::Mio => mio_loop().expect("mio echo server failed"),
+        other => panic!("no echo server for {}", other.name()),
+    }
+}
+
+/// Tells the load generator where to connect.
+fn announce(addr: SocketAddr) {
+    let mut out = io::stdout().lock();
+    writeln!(out, "PORT {}", addr.port()).expect("writing the port");
+    out.flush().expect("writing the port");
+}
+
+/// Reads the `PORT <n>` line a server printed.
+pub fn read_port(stdout: &mut impl BufRead) -> io::Result<u16> {
+    let mut line = String::new();
+    stdout.read_line(&mut line)?;
+    line.trim()
+        .strip_prefix("PORT ")
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| io::Error::other(format!("the server said {line:?}, not PORT <n>")))
+}
+
+fn tulipa() {
+    let rt = tulipa_runtime();
+    rt.block_on(async {
+        let listener = tulipa::net::TcpListener::bind(BIND).await.expect("bind");
+        announce(listener.local_addr().expect("local_addr"));
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            stream.set_nodelay(true).expect("nodelay");
+            tulipa::spawn_local(async move {
+                let mut buf = vec![0u8; BUF];
+                loop {
+                    let n = match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    if stream.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            })
+            .detach();
+        }
+    })
+}
+
+fn tokio() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = tokio_runtime();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(BIND).await.expect("bind");
+        announce(listener.local_addr().expect("local_addr"));
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            stream.set_nodelay(true).expect("nodelay");
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; BUF];
+                loop {
+                    let n = match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    if stream.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    })
+}
+
+fn smol() {
+    use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    let ex = async_executor::LocalExecutor::new();
+    async_io::block_on(ex.run(async {
+        let listener = async_io::Async::<std::net::TcpListener>::bind(
+            BIND.parse::<SocketAddr>().expect("address"),
+        )
+        .expect("bind");
+        announce(listener.get_ref().local_addr().expect("local_addr"));
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            stream.get_ref().set_nodelay(true).expect("nodelay");
+            ex.spawn(async move {
+                let mut buf = vec![0u8; BUF];
+                loop {
+                    let n = match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    if stream.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            })
+            .detach();
+        }
+    }))
+}
+
+/// One connection of the mio loop: the socket, and echoed bytes the kernel did not take yet.
+struct Conn {
+    stream: mio::net::TcpStream,
+    pending: Vec<u8>,
+}
+
+/// The hand-written readiness loop. Sockets are registered once for reading and writing
+/// (edge-triggered), so an event means "try again": write out what is pending, then read and
+/// echo until the kernel says `WouldBlock`. While a write is pending the connection is not
+/// read, so a slow reader pushes back on its writer as in the task-based servers.
+fn mio_loop() -> io::Result<()> {
+    use mio::{Events, Interest, Poll, Token};
+    const LISTENER: Token = Token(usize::MAX);
+
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(1024);
+    let mut listener = mio::net::TcpListener::bind(BIND.parse().expect("address"))?;
+    poll.registry()
+        .register(&mut listener, LISTENER, Interest::READABLE)?;
+    announce(listener.local_addr()?);
+    let mut conns: Vec<Option<Conn>> = Vec::new();
+    let mut buf = vec![0u8; BUF];
+    loop {
+        if let Err(e) = poll.poll(&mut events, None) {
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        for event in events.iter() {
+            if event.token() == LISTENER {
+                loop {
+                    match listener.accept() {
+                        Ok((mut stream, _)) => {
+                            stream.set_nodelay(true)?;
+                            let slot =
+                                conns.iter().position(Option::is_none).unwrap_or_else(|| {
+                                    conns.push(None);
+                                    conns.len() - 1
+                                });
+                            poll.registry().register(
+                                &mut stream,
+                                Token(slot),
+                                Interest::READABLE | Interest::WRITABLE,
+                            )?;
+                            conns[slot] = Some(Conn {
+                                stream,
+                                pending: Vec::new(),
+                            });
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(_) => break,
+                    }
+                }
+                continue;
+            }
+            let slot = event.token().0;
+            let Some(conn) = conns.get_mut(slot).and_then(Option::as_mut) else {
+                continue;
+            };
+            if !service(conn, &mut buf) {
+                if let Some(mut conn) = conns[slot].take() {
+                    let _ = poll.registry().deregister(&mut conn.stream);
+                }
+            }
+        }
+    }
+}
+
+/// Flushes pending bytes, then echoes until `WouldBlock`. Returns false when the connection
+/// is finished (closed by the peer, or broken).
+fn service(conn: &mut Conn, buf: &mut [u8]) -> bool {
+    if !flush(conn) {
+        return false;
+    }
+    while conn.pending.is_empty() {
+        let n = match conn.stream.read(buf) {
+            Ok(0) => return false,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        };
+        let mut written = 0;
+        while written < n {
+            match conn.stream.write(&buf[written..n]) {
+                Ok(0) => return false,
+                Ok(w) => written += w,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    conn.pending.extend_from_slice(&buf[written..n]);
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+    }
+    true
+}
+
+/// Writes out pending bytes; returns false if the connection broke.
+fn flush(conn: &mut Conn) -> bool {
+    let mut written = 0;
+    while written < conn.pending.len() {
+        match conn.stream.write(&conn.pending[written..]) {
+            Ok(0) => return false,
+            Ok(w) => written += w,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+    conn.pending.drain(..written);
+    true
+}
