@@ -152,6 +152,7 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
             vec![
                 (Metric::EchoRate, outcome.messages_per_sec),
                 (Metric::EchoCpu, outcome.server_cpu_us_per_message),
+                (Metric::EchoP50, outcome.p50_us),
                 (Metric::EchoP99, outcome.p99_us),
             ]
         }

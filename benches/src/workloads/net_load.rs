@@ -41,6 +41,7 @@ const USER_HZ: f64 = 100.0;
 pub struct EchoOutcome {
     pub messages_per_sec: f64,
     pub server_cpu_us_per_message: f64,
+    pub p50_us: f64,
     pub p99_us: f64,
 }
 
@@ -157,11 +158,12 @@ pub fn echo(variant: Variant, connections: usize, duration: Duration) -> EchoOut
     let messages = latencies.len();
     assert!(messages > 0, "no round trip completed");
     latencies.sort_unstable();
-    let p99 = latencies[(messages * 99 / 100).min(messages - 1)];
+    let quantile = |q: usize| f64::from(latencies[(messages * q / 100).min(messages - 1)]) / 1e3;
     EchoOutcome {
         messages_per_sec: messages as f64 / elapsed.as_secs_f64(),
         server_cpu_us_per_message: cpu * 1e6 / messages as f64,
-        p99_us: f64::from(p99) / 1e3,
+        p50_us: quantile(50),
+        p99_us: quantile(99),
     }
 }
 

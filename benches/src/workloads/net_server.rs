@@ -161,7 +161,7 @@ struct Conn {
 
 /// The hand-written readiness loop. Sockets are registered once for reading and writing
 /// (edge-triggered), so an event means "try again": write out what is pending, then read and
-/// echo until the kernel says `WouldBlock`. While a write is pending the connection is not
+/// echo until the kernel says `WouldBlock` or a read comes back short (see [`service`]). While a write is pending the connection is not
 /// read, so a slow reader pushes back on its writer as in the task-based servers.
 fn mio_loop() -> io::Result<()> {
     use mio::{Events, Interest, Poll, Token};
@@ -222,7 +222,7 @@ fn mio_loop() -> io::Result<()> {
     }
 }
 
-/// Flushes pending bytes, then echoes until `WouldBlock`. Returns false when the connection
+/// Flushes pending bytes, then echoes until `WouldBlock` or a short read. Returns false when the connection
 /// is finished (closed by the peer, or broken).
 fn service(conn: &mut Conn, buf: &mut [u8]) -> bool {
     if !flush(conn) {
@@ -248,6 +248,15 @@ fn service(conn: &mut Conn, buf: &mut [u8]) -> bool {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return false,
             }
+        }
+        // A read that did not fill the buffer emptied the socket: stop here instead of
+        // paying a read that would say WouldBlock (the edge-triggered registration reports
+        // the next data). tokio does the same. It is also what keeps the loop fair: under
+        // this load the client often answers before that extra read, which then succeeds,
+        // and the loop would keep serving one connection while 49 wait (p99 8.4 ms instead
+        // of 0.65 ms on the 2-core test machine).
+        if n < buf.len() {
+            return true;
         }
     }
     true
