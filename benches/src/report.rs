@@ -602,7 +602,7 @@ pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
         ),
         (
             "echo: p99 latency no worse than tokio",
-            19,
+            20,
             Reference::Tokio,
         ),
         (
