@@ -19,6 +19,11 @@
 //!   set (`VmHWM` in `/proc/self/status`) before it builds the runtime and again after the
 //!   workload; the difference is the workload's peak RSS. A fresh process means no runtime
 //!   sees another's heap, allocator caches or warmed-up page tables.
+//! * **Network workloads in three processes.** For `echo` and `bulk` the child is a neutral
+//!   load generator (blocking `std::net` sockets on OS threads) and starts the echo server
+//!   as a process of its own (`__server VARIANT`); the server's CPU time comes from
+//!   `/proc/<pid>/stat`. A hand-written mio loop runs beside the three runtimes as the
+//!   practical limit. See [`workloads::net_load`] and [`workloads::net_server`].
 //! * **Interleaved rounds.** Every round runs every workload on every runtime, one after the
 //!   other, starting with a different runtime each round; a burst of noise on this shared
 //!   machine then lands on all runtimes alike instead of on one. The table reports the
