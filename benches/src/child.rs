@@ -163,6 +163,14 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
                 (Metric::BulkCpu, outcome.server_cpu_ms_per_gib),
             ]
         }
+        Workload::Conns => {
+            let outcome = net_load::many(variant, sizes.many_connections, sizes.many_messages);
+            vec![
+                (Metric::ConnsErrors, outcome.errors as f64),
+                (Metric::ConnsMemory, outcome.server_kib_per_connection),
+                (Metric::ConnsTime, outcome.elapsed_ms),
+            ]
+        }
     }
 }
 

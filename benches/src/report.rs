@@ -40,10 +40,16 @@ pub enum Metric {
     BulkRate,
     /// Server CPU time per GiB echoed, milliseconds.
     BulkCpu,
+    /// Errors of the 1,000-connection run (should be 0).
+    ConnsErrors,
+    /// Server peak RSS growth per connection, KiB.
+    ConnsMemory,
+    /// Wall time of the 1,000-connection run, milliseconds.
+    ConnsTime,
 }
 
 impl Metric {
-    const ALL: [Metric; 17] = [
+    const ALL: [Metric; 20] = [
         Metric::SpawnRate,
         Metric::SpawnRssPerTask,
         Metric::YieldRate,
@@ -61,6 +67,9 @@ impl Metric {
         Metric::EchoP99,
         Metric::BulkRate,
         Metric::BulkCpu,
+        Metric::ConnsErrors,
+        Metric::ConnsMemory,
+        Metric::ConnsTime,
     ];
 
     /// The name used between child and parent.
@@ -83,6 +92,9 @@ impl Metric {
             Metric::EchoP99 => "echo_p99_us",
             Metric::BulkRate => "bulk_mib_per_sec",
             Metric::BulkCpu => "bulk_server_cpu_ms_per_gib",
+            Metric::ConnsErrors => "conns_errors",
+            Metric::ConnsMemory => "conns_server_kib_per_conn",
+            Metric::ConnsTime => "conns_ms",
         }
     }
 
@@ -109,6 +121,9 @@ impl Metric {
             Metric::EchoP99 => "p99 latency, us",
             Metric::BulkRate => "MiB/s",
             Metric::BulkCpu => "server CPU, ms/GiB",
+            Metric::ConnsErrors => "errors",
+            Metric::ConnsMemory => "server peak RSS, KiB/conn",
+            Metric::ConnsTime => "time, ms",
         }
     }
 
@@ -130,7 +145,10 @@ impl Metric {
             | Metric::EchoCpu
             | Metric::EchoP50
             | Metric::EchoP99
-            | Metric::BulkCpu => Better::Lower,
+            | Metric::BulkCpu
+            | Metric::ConnsErrors
+            | Metric::ConnsMemory
+            | Metric::ConnsTime => Better::Lower,
         }
     }
 
@@ -152,9 +170,13 @@ impl Metric {
             }
             Metric::EchoRate => format!("{:.1}", value / 1e3),
             Metric::EchoCpu => format!("{value:.2}"),
-            Metric::EchoP50 | Metric::EchoP99 | Metric::BulkRate | Metric::BulkCpu => {
-                format!("{value:.0}")
-            }
+            Metric::EchoP50
+            | Metric::EchoP99
+            | Metric::BulkRate
+            | Metric::BulkCpu
+            | Metric::ConnsErrors
+            | Metric::ConnsTime => format!("{value:.0}"),
+            Metric::ConnsMemory => format!("{value:.1}"),
         }
     }
 }
@@ -219,7 +241,7 @@ struct Row {
     tokio: Variant,
 }
 
-const ROWS: [Row; 23] = [
+const ROWS: [Row; 26] = [
     row(Workload::Spawn, None, Metric::SpawnRate, Variant::Tokio),
     row(
         Workload::Spawn,
@@ -306,6 +328,9 @@ const ROWS: [Row; 23] = [
     row(Workload::Echo, None, Metric::EchoP99, Variant::Tokio),
     row(Workload::Bulk, None, Metric::BulkRate, Variant::Tokio),
     row(Workload::Bulk, None, Metric::BulkCpu, Variant::Tokio),
+    row(Workload::Conns, None, Metric::ConnsErrors, Variant::Tokio),
+    row(Workload::Conns, None, Metric::ConnsMemory, Variant::Tokio),
+    row(Workload::Conns, None, Metric::ConnsTime, Variant::Tokio),
 ];
 
 const fn row(
@@ -376,6 +401,10 @@ fn describe(row: &Row, sizes: &Sizes) -> String {
             sizes.echo_duration.as_secs_f64()
         ),
         Workload::Bulk => format!("bulk echo {} MiB, 1 conn", sizes.bulk_bytes >> 20),
+        Workload::Conns => format!(
+            "{} conns x {} x 1 KiB",
+            sizes.many_connections, sizes.many_messages
+        ),
     };
     match row.channel {
         Some(channel) => format!("{base} ({channel})"),

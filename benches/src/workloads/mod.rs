@@ -13,6 +13,7 @@
 //! | `oneshot` | two tasks bouncing a number `1e6` times, each message through a fresh oneshot | round trips/s |
 //! | `echo` | TCP echo server in its own process; 50 blocking client threads ping-pong 64-byte messages for 2 s | messages/s; server CPU per message; p99 latency |
 //! | `bulk` | the same echo server; one connection echoes 1 GiB | MiB/s; server CPU per GiB |
+//! | `conns` | the same echo server; 1,000 connections at once, each echoing 100 × 1 KiB, every byte checked | errors; server peak RSS per connection; time |
 //!
 //! All runtimes draw the same pseudo-random deadlines ([`SplitMix64`], fixed seed). A
 //! workload function returns what it measured; the child process adds the RSS figures.
@@ -45,10 +46,11 @@ pub enum Workload {
     Oneshot,
     Echo,
     Bulk,
+    Conns,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 11] = [
+    pub const ALL: [Workload; 12] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::PingPong,
@@ -60,6 +62,7 @@ impl Workload {
         Workload::Oneshot,
         Workload::Echo,
         Workload::Bulk,
+        Workload::Conns,
     ];
 
     pub fn name(self) -> &'static str {
@@ -75,6 +78,7 @@ impl Workload {
             Workload::Oneshot => "oneshot",
             Workload::Echo => "echo",
             Workload::Bulk => "bulk",
+            Workload::Conns => "conns",
         }
     }
 
@@ -106,7 +110,7 @@ impl Workload {
                 Variant::Tokio,
                 Variant::Smol,
             ],
-            Workload::Echo | Workload::Bulk => {
+            Workload::Echo | Workload::Bulk | Workload::Conns => {
                 &[Variant::Tulipa, Variant::Tokio, Variant::Smol, Variant::Mio]
             }
             _ => &[Variant::Tulipa, Variant::Tokio, Variant::Smol],
@@ -115,7 +119,7 @@ impl Workload {
 
     /// Whether this is a network workload, which also runs the raw mio loop.
     pub fn is_net(self) -> bool {
-        matches!(self, Workload::Echo | Workload::Bulk)
+        matches!(self, Workload::Echo | Workload::Bulk | Workload::Conns)
     }
 }
 
@@ -191,6 +195,9 @@ pub struct Sizes {
     /// How long the `echo` clients run (2 s, scaled, at least 0.2 s).
     pub echo_duration: Duration,
     pub bulk_bytes: usize,
+    /// Connections of `conns`; not scaled.
+    pub many_connections: usize,
+    pub many_messages: usize,
 }
 
 impl Sizes {
@@ -212,6 +219,8 @@ impl Sizes {
             echo_connections: net_load::ECHO_CONNECTIONS,
             echo_duration: Duration::from_secs_f64((2.0 * scale).max(0.2)),
             bulk_bytes: s(1 << 30),
+            many_connections: net_load::MANY_CONNECTIONS,
+            many_messages: s(net_load::MANY_MESSAGES),
         }
     }
 }

@@ -45,6 +45,15 @@ pub struct EchoOutcome {
     pub p99_us: f64,
 }
 
+/// What `conns` measured.
+pub struct ManyOutcome {
+    /// Failed connects, reads or writes, and echoes that differ from the message.
+    pub errors: usize,
+    /// Growth of the server's peak RSS (`VmHWM`) over its start-up RSS, per connection.
+    pub server_kib_per_connection: f64,
+    pub elapsed_ms: f64,
+}
+
 /// What `bulk` measured.
 pub struct BulkOutcome {
     pub mib_per_sec: f64,
@@ -97,6 +106,18 @@ impl Server {
         let fields: Vec<&str> = rest.split_whitespace().collect();
         let ticks = |i: usize| -> f64 { fields[i].parse().expect("malformed /proc/<pid>/stat") };
         (ticks(11) + ticks(12)) / USER_HZ
+    }
+
+    /// A `kB` line of the server's `/proc/<pid>/status`, e.g. `VmRSS:`.
+    fn status_kib(&self, key: &str) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("server memory needs /proc/<pid>/status (Linux)");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .and_then(|kb| kb.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {key} line in /proc/<pid>/status"))
     }
 }
 
@@ -215,5 +236,101 @@ pub fn bulk(variant: Variant, bytes: usize) -> BulkOutcome {
     BulkOutcome {
         mib_per_sec: bytes as f64 / (1024.0 * 1024.0) / elapsed.as_secs_f64(),
         server_cpu_ms_per_gib: cpu * 1e3 / gib,
+    }
+}
+
+/// Connections of the `conns` workload.
+pub const MANY_CONNECTIONS: usize = 1000;
+/// Messages each connection echoes in `conns`.
+pub const MANY_MESSAGES: usize = 100;
+/// Bytes per `conns` message.
+pub const MANY_MESSAGE: usize = 1024;
+/// Client threads of `conns`; each drives its share of the connections in lock step.
+const MANY_THREADS: usize = 20;
+
+/// The message `round` of connection `conn`: every byte depends on both, so a message
+/// delivered to the wrong connection, out of order or torn shows in the comparison.
+fn many_message(conn: usize, round: usize) -> [u8; MANY_MESSAGE] {
+    let mut msg = [0u8; MANY_MESSAGE];
+    for (i, b) in msg.iter_mut().enumerate() {
+        *b = (conn.wrapping_mul(31) ^ round.wrapping_mul(7) ^ i) as u8;
+    }
+    msg
+}
+
+/// `conns`: `connections` connections open at once, each echoing `messages` messages of
+/// [`MANY_MESSAGE`] bytes, every byte compared. Each of [`MANY_THREADS`] threads connects its
+/// share; when all are connected, each in every round writes one message on each of its
+/// connections and reads the echoes back; they close only when all are done. Errors are counted, not fatal (a broken connection is dropped and its
+/// remaining messages count as errors), so the table shows them.
+pub fn many(variant: Variant, connections: usize, messages: usize) -> ManyOutcome {
+    let server = Server::start(variant);
+    let baseline = server.status_kib("VmRSS:");
+    let port = server.port;
+    // All connections open before the first message and stay open until the last echo of
+    // every thread, so the server holds all of them at once.
+    let (connected, finished) = (
+        Arc::new(Barrier::new(MANY_THREADS)),
+        Arc::new(Barrier::new(MANY_THREADS)),
+    );
+    let started = Instant::now();
+    let threads: Vec<_> = (0..MANY_THREADS)
+        .map(|t| {
+            let (connected, finished) = (connected.clone(), finished.clone());
+            std::thread::spawn(move || {
+                let mine: Vec<usize> = (t..connections).step_by(MANY_THREADS).collect();
+                let mut errors = 0;
+                let mut streams: Vec<(usize, Option<TcpStream>)> = mine
+                    .iter()
+                    .map(|&c| {
+                        let stream = TcpStream::connect(("127.0.0.1", port)).ok();
+                        if let Some(s) = &stream {
+                            let _ = s.set_read_timeout(Some(IO_TIMEOUT));
+                            let _ = s.set_write_timeout(Some(IO_TIMEOUT));
+                        }
+                        (c, stream)
+                    })
+                    .collect();
+                connected.wait();
+                let mut back = [0u8; MANY_MESSAGE];
+                for round in 0..messages {
+                    for (c, stream) in &mut streams {
+                        if let Some(s) = stream {
+                            if s.write_all(&many_message(*c, round)).is_err() {
+                                *stream = None;
+                            }
+                        }
+                    }
+                    for (c, stream) in &mut streams {
+                        match stream {
+                            Some(s) => match s.read_exact(&mut back) {
+                                Ok(()) if back == many_message(*c, round) => {}
+                                Ok(()) => errors += 1,
+                                Err(_) => {
+                                    errors += 1;
+                                    *stream = None;
+                                }
+                            },
+                            None => errors += 1,
+                        }
+                    }
+                }
+                finished.wait();
+                drop(streams);
+                errors
+            })
+        })
+        .collect();
+    let errors = threads
+        .into_iter()
+        .map(|t| t.join().expect("a load generator thread failed"))
+        .sum();
+    let elapsed = started.elapsed();
+    let peak = server.status_kib("VmHWM:");
+    drop(server);
+    ManyOutcome {
+        errors,
+        server_kib_per_connection: (peak - baseline).max(0.0) / connections as f64,
+        elapsed_ms: elapsed.as_secs_f64() * 1e3,
     }
 }

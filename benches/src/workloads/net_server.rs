@@ -51,6 +51,15 @@ pub fn main(args: &[String]) {
     }
 }
 
+/// A connection's read buffer, every page of it resident: `vec![0; n]` would get memory
+/// from `calloc`, which leaves fresh pages untouched but zeroes recycled ones, so how much
+/// of each buffer counts in the server's RSS would depend on the allocator's history, not
+/// on the runtime. Filled, each costs exactly [`BUF`] in every server (the mio loop has
+/// one), and the `conns` workload's memory per connection is `BUF` plus the runtime's own.
+fn echo_buffer() -> Vec<u8> {
+    vec![0x55; BUF]
+}
+
 /// Tells the load generator where to connect.
 fn announce(addr: SocketAddr) {
     let mut out = io::stdout().lock();
@@ -79,7 +88,7 @@ fn tulipa() {
             };
             stream.set_nodelay(true).expect("nodelay");
             tulipa::spawn_local(async move {
-                let mut buf = vec![0u8; BUF];
+                let mut buf = echo_buffer();
                 loop {
                     let n = match stream.read(&mut buf).await {
                         Ok(0) | Err(_) => return,
@@ -107,7 +116,7 @@ fn tokio() {
             };
             stream.set_nodelay(true).expect("nodelay");
             tokio::spawn(async move {
-                let mut buf = vec![0u8; BUF];
+                let mut buf = echo_buffer();
                 loop {
                     let n = match stream.read(&mut buf).await {
                         Ok(0) | Err(_) => return,
@@ -137,7 +146,7 @@ fn smol() {
             };
             stream.get_ref().set_nodelay(true).expect("nodelay");
             ex.spawn(async move {
-                let mut buf = vec![0u8; BUF];
+                let mut buf = echo_buffer();
                 loop {
                     let n = match stream.read(&mut buf).await {
                         Ok(0) | Err(_) => return,
@@ -157,11 +166,14 @@ fn smol() {
 struct Conn {
     stream: mio::net::TcpStream,
     pending: Vec<u8>,
+    /// Whether the registration includes WRITABLE (only while bytes are pending).
+    wants_write: bool,
 }
 
-/// The hand-written readiness loop. Sockets are registered once for reading and writing
-/// (edge-triggered), so an event means "try again": write out what is pending, then read and
-/// echo until the kernel says `WouldBlock` or a read comes back short (see [`service`]). While a write is pending the connection is not
+/// The hand-written readiness loop. Sockets are registered edge-triggered for reading, and
+/// also for writing only while echoed bytes are pending; an event means "try again": write
+/// out what is pending, then read and echo until the kernel says `WouldBlock` or a read
+/// comes back short (see [`service`]). While a write is pending the connection is not
 /// read, so a slow reader pushes back on its writer as in the task-based servers.
 fn mio_loop() -> io::Result<()> {
     use mio::{Events, Interest, Poll, Token};
@@ -174,7 +186,7 @@ fn mio_loop() -> io::Result<()> {
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     announce(listener.local_addr()?);
     let mut conns: Vec<Option<Conn>> = Vec::new();
-    let mut buf = vec![0u8; BUF];
+    let mut buf = echo_buffer();
     loop {
         if let Err(e) = poll.poll(&mut events, None) {
             if e.kind() == io::ErrorKind::Interrupted {
@@ -196,11 +208,12 @@ fn mio_loop() -> io::Result<()> {
                             poll.registry().register(
                                 &mut stream,
                                 Token(slot),
-                                Interest::READABLE | Interest::WRITABLE,
+                                Interest::READABLE,
                             )?;
                             conns[slot] = Some(Conn {
                                 stream,
                                 pending: Vec::new(),
+                                wants_write: false,
                             });
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -213,10 +226,22 @@ fn mio_loop() -> io::Result<()> {
             let Some(conn) = conns.get_mut(slot).and_then(Option::as_mut) else {
                 continue;
             };
-            if !service(conn, &mut buf) {
-                if let Some(mut conn) = conns[slot].take() {
-                    let _ = poll.registry().deregister(&mut conn.stream);
+            if service(conn, &mut buf) {
+                // Ask for WRITABLE only while an echo is stuck, so a socket whose send
+                // buffer drains does not wake the loop for nothing.
+                let wants_write = !conn.pending.is_empty();
+                if wants_write != conn.wants_write {
+                    let interest = if wants_write {
+                        Interest::READABLE | Interest::WRITABLE
+                    } else {
+                        Interest::READABLE
+                    };
+                    poll.registry()
+                        .reregister(&mut conn.stream, Token(slot), interest)?;
+                    conn.wants_write = wants_write;
                 }
+            } else if let Some(mut conn) = conns[slot].take() {
+                let _ = poll.registry().deregister(&mut conn.stream);
             }
         }
     }
