@@ -7,6 +7,7 @@
 #   make setup       install what is missing (see scripts/setup.sh)
 #   make web-check   wasm-pack test --headless --chrome web-tests + wasm-pack build of
 #                    examples/browser, then run the built page in Node and headless Chromium
+#   make loom        the loom models of the cross-thread primitives (also a leg of make test)
 #   make coverage    native line coverage of the tulipa crate (cargo-llvm-cov)
 #   make tour        cargo run --example tour
 #   make bench       cargo run --release -p tulipa-benches
@@ -32,7 +33,7 @@ ifeq ($(WASM_BINDGEN_VERSION),)
 $(error could not read the wasm-bindgen = "=X" pin from $(ROOT)/Cargo.toml)
 endif
 
-.PHONY: test setup setup-coverage web-check coverage tour bench legs
+.PHONY: test setup setup-coverage web-check coverage tour bench legs loom
 
 setup:
 	@$(ROOT)/scripts/setup.sh all
@@ -45,6 +46,9 @@ legs: setup
 
 web-check: setup
 	@$(ROOT)/scripts/test.sh wasm-pack-test wasm-pack-build
+
+loom: setup
+	@$(ROOT)/scripts/test.sh loom
 
 setup-coverage:
 	@$(ROOT)/scripts/setup.sh coverage

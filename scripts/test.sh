@@ -292,6 +292,21 @@ leg_wasm_pack_build() {
     finish_check "$rc"
 }
 
+leg_loom() {
+    local before=${#PROBLEMS[@]} rc f
+    # loom models of the cross-thread primitives (sync, queues and channels, the settable
+    # future), in release with --cfg loom, in their own target dir so that the normal build
+    # cache stays valid.
+    run loom env CARGO_TARGET_DIR="$CARGO_TARGET_DIR/loom" RUSTFLAGS="--cfg loom" \
+        cargo test --release -p tulipa --test loom_sync --test loom_queue --test loom_future
+    rc=$?
+    tally
+    for f in loom_sync loom_queue loom_future; do
+        expect_bin "tests/$f.rs" eq "$(grep -c '#\[test\]' "$ROOT/tests/$f.rs")"
+    done
+    close_leg "$rc" "$before"
+}
+
 leg_tour() {
     local rc
     run tour cargo run --quiet --example tour
@@ -303,13 +318,13 @@ leg_tour() {
     finish_check "$rc"
 }
 
-ALL=(fmt clippy clippy-wasm native chrome node wasm-pack-test wasm-pack-build tour)
+ALL=(fmt clippy clippy-wasm native chrome node wasm-pack-test wasm-pack-build loom tour)
 SELECTED=("$@")
 ((${#SELECTED[@]})) || SELECTED=("${ALL[@]}")
 START=$SECONDS
 for leg in "${SELECTED[@]}"; do
     case $leg in
-    fmt | clippy | clippy-wasm | native | chrome | node | wasm-pack-test | wasm-pack-build | tour)
+    fmt | clippy | clippy-wasm | native | chrome | node | wasm-pack-test | wasm-pack-build | loom | tour)
         "leg_${leg//-/_}"
         ;;
     *)
@@ -347,6 +362,7 @@ for leg in native chrome node wasm-pack-test; do
     chrome) line+=("web(chrome): ${PASSED[$leg]} passed") ;;
     node) line+=("web(node): ${PASSED[$leg]} passed") ;;
     wasm-pack-test) line+=("wasm-pack(chrome): ${PASSED[$leg]} passed") ;;
+    loom) line+=("loom: ${PASSED[$leg]} models passed") ;;
     esac
 done
 if ((${#line[@]})); then

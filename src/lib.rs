@@ -105,8 +105,8 @@ pub mod host;
 #[allow(dead_code, unused_imports)] // used by sync primitives, queues and channels (in progress)
 mod loom;
 pub mod queue;
-pub mod streams;
 mod scheduler;
+pub mod streams;
 pub mod sync;
 pub mod task;
 mod taskgroup;

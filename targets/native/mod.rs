@@ -2,10 +2,10 @@
 //! blocking work.
 
 pub(crate) mod net;
-pub(crate) mod transport;
 mod pool;
 pub(crate) mod reactor;
 mod runtime;
+pub(crate) mod transport;
 
 use std::sync::OnceLock;
 

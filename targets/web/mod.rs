@@ -272,9 +272,16 @@ pub(crate) fn ambient_loop() -> Option<Rc<Local>> {
     }
     let channel = MessageChannel::new();
     let on_message = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| drive());
-    channel
-        .port1()
-        .set_onmessage(on_message.as_ref().unchecked_ref());
+    let port1 = channel.port1();
+    port1.set_onmessage(on_message.as_ref().unchecked_ref());
+    // Node.js keeps a process alive while a port with a message handler is open; the port
+    // only carries the loop's own yields, so it must not. (Browsers have no `unref`; a
+    // pending tulipa timer is a `setTimeout`, which keeps Node alive as it should.)
+    if let Ok(unref) = js_sys::Reflect::get(&port1, &JsValue::from_str("unref")) {
+        if let Some(unref) = unref.dyn_ref::<Function>() {
+            let _ = unref.call0(&port1);
+        }
+    }
     let host = Arc::new(WebHost {
         pending: Cell::new(Pending::Nothing),
         rewake: Cell::new(false),
@@ -296,7 +303,23 @@ pub(crate) fn ambient_loop() -> Option<Rc<Local>> {
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A panic aborts: the turn never unwinds, so the running task is still marked as
+        // current. Take it, so a later unrelated panic is not blamed on it.
         let task = crate::task::describe_current();
+        crate::context::restore_task(crate::context::TaskCtx::NONE);
+        let already_stopped = PAGE_LOOP.with(|p| {
+            p.try_borrow()
+                .ok()
+                .and_then(|p| p.as_ref().map(|p| p.ev.local().poisoned().is_some()))
+                .unwrap_or(false)
+        });
+        if already_stopped {
+            console_error(&format!(
+                "tulipa: panicked after the event loop had stopped: {info}"
+            ));
+            previous(info);
+            return;
+        }
         let report = match &task {
             Some(t) => format!(
                 "tulipa: task {t} panicked: {info}. The event loop has stopped: a panic \
