@@ -47,6 +47,9 @@ mod tour {
             delayed_calls().await;
             blocking_work().await;
             other_threads().await;
+            structured_concurrency().await;
+            sync_and_queues().await;
+            networking().await;
         });
         sim_deadlock();
         custom_host();
@@ -55,15 +58,108 @@ mod tour {
         println!("   That was the core: tasks, cancellation, timers, virtual time, delayed calls,");
         println!("   blocking offload, cross-thread handles, a deterministic simulator and a");
         println!("   pluggable host, with the same API in the browser (examples/browser).");
-        println!(
-            "   Also in tulipa, not shown here: sync primitives (Lock, Event, Semaphore, ...),"
-        );
-        println!(
-            "   queues and channels, gather/wait/race, TaskGroup, transports and streams, and"
-        );
-        println!("   native TCP, UDP and Unix sockets (examples/net_echo.rs, echo_stream.rs,");
-        println!("   echo_protocol.rs).");
+        println!("   Then gather and TaskGroup, sync primitives and queues, and a TCP echo on");
+        println!("   loopback with asyncio's stream API. More networking: examples/net_echo.rs,");
+        println!("   echo_stream.rs, echo_protocol.rs (TCP, UDP, Unix sockets, protocols).");
         println!("   Still to come: TLS, WebSockets, subprocesses and signals.");
+    }
+
+    async fn structured_concurrency() {
+        step("11. gather and TaskGroup (asyncio 3.11 semantics)");
+        let both = tulipa::gather(vec![
+            tulipa::spawn(async { Ok::<_, JoinError>(2) }),
+            tulipa::spawn(async { Ok(40) }),
+        ])
+        .await;
+        println!("   gather of two tasks, results in argument order: {both:?}");
+        let outcome = tulipa::task_group(|tg| async move {
+            tg.spawn(async {
+                tulipa::sleep(Duration::from_millis(5)).await;
+                Err::<(), _>("disk full".to_owned())
+            });
+            tg.spawn(async {
+                tulipa::sleep(Duration::from_secs(3600)).await;
+                println!("   (never printed: the group cancelled this member)");
+                Ok(())
+            });
+            std::future::pending::<Result<(), String>>().await
+        })
+        .await;
+        match outcome {
+            Err(e) => println!(
+                "   the first failure cancelled its sibling and the body; failures: {:?}",
+                e.errors().collect::<Vec<_>>()
+            ),
+            Ok(()) => println!("   unexpected: the group succeeded"),
+        }
+    }
+
+    async fn sync_and_queues() {
+        step("12. Sync primitives and queues: nothing is lost on cancellation");
+        let sem = Arc::new(tulipa::sync::Semaphore::new(2));
+        let mut workers = Vec::new();
+        for i in 0..6 {
+            let sem = sem.clone();
+            workers.push(tulipa::spawn(async move {
+                let _permit = sem.acquire().await;
+                tulipa::sleep(Duration::from_millis(2)).await;
+                i
+            }));
+        }
+        workers[5].cancel(); // cancelled while queued for a permit
+        let mut done = 0;
+        for w in workers {
+            if w.await.is_ok() {
+                done += 1;
+            }
+        }
+        println!(
+            "   6 tasks on 2 permits, one cancelled while waiting: {done} ran, {} permits left",
+            sem.available_permits()
+        );
+        let q = tulipa::queue::Queue::new(1);
+        q.put("first").await.unwrap();
+        let blocked = time::timeout(Duration::from_millis(5), q.put("second")).await;
+        println!(
+            "   Queue::new(1) holds exactly one item: a second put timed out ({}), qsize {}",
+            blocked.is_err(),
+            q.qsize()
+        );
+        let got = time::timeout(Duration::from_millis(5), q.get()).await;
+        println!("   the cancelled put inserted nothing; get gives the first item: {got:?}");
+    }
+
+    async fn networking() {
+        step("13. Networking on loopback: asyncio's start_server / open_connection");
+        let server = tulipa::net::start_server(
+            |mut reader, writer| async move {
+                while let Ok(line) = reader.read_line().await {
+                    if line.is_empty() {
+                        break; // EOF
+                    }
+                    writer.write(&line.to_ascii_uppercase());
+                }
+                writer.close();
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .expect("bind a loopback port");
+        let addr = server.addrs()[0].inet().expect("a TCP address");
+        let (mut reader, writer) = tulipa::net::open_connection(addr)
+            .await
+            .expect("connect to the echo server");
+        writer.write(b"hello, tulipa\n");
+        writer.drain().await.expect("drain");
+        let reply = reader.read_line().await.expect("a reply line");
+        println!(
+            "   server on {addr}; sent \"hello, tulipa\", got back {:?}",
+            String::from_utf8_lossy(&reply).trim_end()
+        );
+        writer.close();
+        server.close();
+        server.wait_closed().await;
+        println!("   server closed: every connection ended, nothing left running");
     }
 
     fn step(title: &str) {
@@ -330,7 +426,7 @@ mod tour {
     }
 
     fn sim_deadlock() {
-        step("11. The deterministic simulator finds a deadlock");
+        step("14. The deterministic simulator finds a deadlock");
         let sim = tulipa::sim::Sim::new();
         let outcome = sim.block_on(async {
             tulipa::sleep(Duration::from_secs(90)).await;
@@ -381,7 +477,7 @@ mod tour {
     }
 
     fn custom_host() {
-        step("12. Your own host: drive an EventLoop by hand");
+        step("15. Your own host: drive an EventLoop by hand");
         let host = Arc::new(ParkHost {
             origin: std::time::Instant::now(),
             woken: Mutex::new(false),
