@@ -236,6 +236,45 @@ impl Registration {
         }
     }
 
+    /// [`poll_io`](Self::poll_io) for stream reads: a read that returned fewer bytes than
+    /// asked for (`short`) drained the socket, so the direction's plain readiness is cleared
+    /// at once (tick-checked; closed and error bits stay, so a FIN that came with the data is
+    /// still seen). The next read then waits for the next event instead of paying a syscall
+    /// for `WouldBlock`, and a driver that reads "until `Pending`" yields to other
+    /// connections after each short read (tokio's rule; it keeps latency fair under load).
+    pub(crate) fn poll_io_short<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+        short: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let tick = match self.poll_ready(cx, dir) {
+                Poll::Ready(t) => t,
+                Poll::Pending => return Poll::Pending,
+            };
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(dir, tick),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(r) => {
+                    if short(&r) {
+                        let plain = match dir {
+                            Direction::Read => READABLE,
+                            Direction::Write => WRITABLE,
+                        };
+                        let mut st = lock(&self.io.state);
+                        if st.tick == tick {
+                            st.readiness &= !plain;
+                        }
+                    }
+                    return Poll::Ready(Ok(r));
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
     /// Removes the source from mio (call before closing it).
     pub(crate) fn deregister(&self, source: &mut impl Source) -> io::Result<()> {
         self.reactor.registry.deregister(source)

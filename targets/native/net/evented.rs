@@ -52,6 +52,19 @@ impl<S: Source> Evented<S> {
         self.poll(cx, Direction::Read, op)
     }
 
+    /// Rule 1: a stream read into a buffer of `len` bytes; a short read counts as draining
+    /// the socket (see `Registration::poll_io_short`).
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let source = &self.source;
+        self.registration
+            .poll_io_short(cx, Direction::Read, || op(source), |n| *n > 0 && *n < len)
+    }
+
     /// Rule 1: a write-side operation (also: waiting for a connect to finish).
     pub(crate) fn poll_write<R>(
         &self,

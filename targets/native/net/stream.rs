@@ -101,7 +101,10 @@ impl<S: Source + AsFd> StreamCore<S> {
         if let Some(kind) = self.failed().both {
             return Poll::Ready(Err(sticky(kind, "the connection")));
         }
-        let r = std::task::ready!(self.io.poll_read(cx, |s| (&*SockRef::from(s)).read(buf)));
+        let len = buf.len();
+        let r = std::task::ready!(self
+            .io
+            .poll_read_stream(cx, len, |s| (&*SockRef::from(s)).read(buf)));
         if let Err(e) = &r {
             self.record(e, false);
         }
