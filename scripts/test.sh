@@ -339,7 +339,7 @@ printf '\n==== summary (%ss) ====\n' "$((SECONDS - START))"
 for leg in "${LEGS_RUN[@]}"; do
     status=ok
     [[ " ${LEGS_FAILED[*]} " == *" $leg "* ]] && status=FAILED
-    if [[ $leg =~ ^(native|chrome|node|wasm-pack-test)$ ]]; then
+    if [[ $leg =~ ^(native|chrome|node|wasm-pack-test|loom)$ ]]; then
         printf '  %-16s %-6s %s passed, %s failed\n' "$leg" "$status" "${PASSED[$leg]:-0}" "${FAILED[$leg]:-0}"
     else
         printf '  %-16s %s\n' "$leg" "$status"
@@ -355,7 +355,7 @@ for leg in "${LEGS_RUN[@]}"; do
     total_failed=$((total_failed + ${FAILED[$leg]:-0}))
 done
 line=()
-for leg in native chrome node wasm-pack-test; do
+for leg in native chrome node wasm-pack-test loom; do
     [[ -v "PASSED[$leg]" ]] || continue
     case $leg in
     native) line+=("native: ${PASSED[$leg]} passed") ;;
