@@ -102,7 +102,6 @@ mod combinators;
 mod context;
 pub mod future;
 pub mod host;
-#[allow(dead_code, unused_imports)] // used by sync primitives, queues and channels (in progress)
 mod loom;
 pub mod queue;
 mod scheduler;
@@ -112,19 +111,18 @@ pub mod task;
 mod taskgroup;
 pub mod time;
 pub mod transports;
-#[allow(dead_code)] // used by sync primitives, queues and channels (in progress)
 mod waitlist;
 
 pub use blocking::{spawn_blocking, to_thread};
 pub use calls::{call_at, call_later, call_soon, CallHandle};
-#[allow(unused_imports)] // filled in by issue 3 work in progress
-pub use cancel::*;
-#[allow(unused_imports)]
-pub use combinators::*;
+pub use cancel::{CancelToken, RunUntilCancelled, WaitCancelled};
+pub use combinators::{
+    as_completed, gather, gather_all, race, select, shield, wait, wait_for, AsCompleted, Gather,
+    GatherAll, Next, Race, ReturnWhen, Select, Shield, Wait,
+};
 pub use host::Handle;
 pub use task::{spawn, spawn_local, yield_now, JoinError, JoinHandle};
-#[allow(unused_imports)]
-pub use taskgroup::*;
+pub use taskgroup::{task_group, Failure, Member, TaskGroup, TaskGroupError, TaskGroupRun};
 pub use time::{sleep, sleep_until, Instant};
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -345,10 +345,17 @@ impl Local {
     /// Panics with the poisoning message if the loop was poisoned.
     #[track_caller]
     pub(crate) fn check_poisoned(&self) {
-        if let Ok(p) = self.poisoned.try_borrow() {
-            if let Some(msg) = &*p {
-                panic!("{msg}");
-            }
+        if let Some(msg) = self.poisoned() {
+            panic!("{msg}");
+        }
+    }
+
+    /// On the hot path (every turn): no clone of the message. A borrow in progress means a
+    /// panic is being reported right now, which counts as poisoned.
+    fn is_poisoned(&self) -> bool {
+        match self.poisoned.try_borrow() {
+            Ok(p) => p.is_some(),
+            Err(_) => true,
         }
     }
 
@@ -453,7 +460,7 @@ impl Local {
 
     /// One loop iteration; see [`crate::host::EventLoop::turn`].
     pub(crate) fn turn(&self, budget: usize) -> Turn {
-        if self.poisoned().is_some() {
+        if self.is_poisoned() {
             return Turn::Idle(None);
         }
         let was_in_turn = self.in_turn.replace(true);

@@ -135,6 +135,7 @@ impl<T, R> WaitList<T, R> {
     }
 
     /// The request of the entry `key`.
+    #[cfg(test)]
     pub(crate) fn request(&self, key: usize) -> &R {
         &self.entries[key].request
     }
@@ -177,6 +178,7 @@ impl<T, R> WaitList<T, R> {
     }
 
     /// Iterates the keys of waiting entries, oldest first.
+    #[cfg(test)]
     pub(crate) fn waiting_keys(&self) -> impl Iterator<Item = usize> + '_ {
         std::iter::successors(self.head, move |k| self.entries[*k].next)
     }

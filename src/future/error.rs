@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::task::{Cancelled, JoinError};
+use crate::task::Cancelled;
 
 /// Why a [`SettableFuture`](super::SettableFuture) gave no value.
 ///
@@ -121,8 +121,5 @@ impl<V> fmt::Display for SetError<V> {
 impl<V> std::error::Error for SetError<V> {}
 
 pub(crate) fn cancelled_error(message: Option<Box<str>>) -> Cancelled {
-    let JoinError::Cancelled(c) = JoinError::cancelled(message) else {
-        unreachable!("JoinError::cancelled builds the Cancelled variant")
-    };
-    c
+    Cancelled::new(message)
 }

@@ -31,36 +31,11 @@ pub enum JoinError {
 
 impl JoinError {
     pub(crate) fn cancelled(message: Option<Box<str>>) -> JoinError {
-        JoinError::Cancelled(Cancelled { message })
+        JoinError::Cancelled(Cancelled::new(message))
     }
 
     pub(crate) fn panicked(payload: Box<dyn Any + Send>) -> JoinError {
-        let message = if let Some(s) = payload.downcast_ref::<&str>() {
-            (*s).to_owned()
-        } else if let Some(s) = payload.downcast_ref::<String>() {
-            s.clone()
-        } else {
-            "Box<dyn Any>".to_owned()
-        };
-        let ctx = context::task();
-        let (task, location) = context::with_loop_id(ctx.loop_id, |local| {
-            local.tasks.borrow().get(ctx.key as usize).map(|e| {
-                let name = e
-                    .name()
-                    .map_or_else(|| super::default_name(e.id), str::to_owned);
-                (name, Some(e.location))
-            })
-        })
-        .flatten()
-        .unwrap_or_else(|| ("<unknown task>".to_owned(), None));
-        JoinError::Panicked(Panicked {
-            inner: Box::new(PanicDetails {
-                message,
-                task,
-                location,
-                payload: Mutex::new(payload),
-            }),
-        })
+        JoinError::Panicked(Panicked::from_payload(payload))
     }
 
     /// Whether the task was cancelled.
@@ -117,6 +92,10 @@ pub struct Cancelled {
 }
 
 impl Cancelled {
+    pub(crate) fn new(message: Option<Box<str>>) -> Cancelled {
+        Cancelled { message }
+    }
+
     /// The cancellation message, if one was given.
     ///
     /// ```
@@ -170,6 +149,37 @@ struct PanicDetails {
 }
 
 impl Panicked {
+    /// The running task's panic, from its payload: the message, and the task's name and spawn
+    /// location from the registry.
+    pub(crate) fn from_payload(payload: Box<dyn Any + Send>) -> Panicked {
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "Box<dyn Any>".to_owned()
+        };
+        let ctx = context::task();
+        let (task, location) = context::with_loop_id(ctx.loop_id, |local| {
+            local.tasks.borrow().get(ctx.key as usize).map(|e| {
+                let name = e
+                    .name()
+                    .map_or_else(|| super::default_name(e.id), str::to_owned);
+                (name, Some(e.location))
+            })
+        })
+        .flatten()
+        .unwrap_or_else(|| ("<unknown task>".to_owned(), None));
+        Panicked {
+            inner: Box::new(PanicDetails {
+                message,
+                task,
+                location,
+                payload: Mutex::new(payload),
+            }),
+        }
+    }
+
     /// The panic message (the payload if it was a string).
     ///
     /// ```

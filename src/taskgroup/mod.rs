@@ -45,7 +45,7 @@ pub use member::Member;
 
 use crate::combinators::ready::{lock, ReadySet};
 use crate::future::cancelled_error;
-use crate::task::{self, Builder, Cancelled};
+use crate::task::{self, Builder, Cancelled, Panicked};
 use crate::{JoinError, JoinHandle};
 use member::{member_future, Slot};
 
@@ -497,10 +497,7 @@ where
             }
             Err(payload) => {
                 self.body = None;
-                let JoinError::Panicked(p) = JoinError::panicked(payload) else {
-                    unreachable!("JoinError::panicked builds the Panicked variant")
-                };
-                self.fail(Failure::Panicked(p));
+                self.fail(Failure::Panicked(Panicked::from_payload(payload)));
             }
         }
     }

@@ -216,24 +216,15 @@ impl Registration {
     }
 
     /// The retry helper: waits for `dir`, runs `op`, and on `WouldBlock` clears readiness
-    /// and waits again. Every I/O call of every native I/O type goes through here.
+    /// and waits again. Every I/O call of every native I/O type goes through here (or
+    /// through [`poll_io_short`](Self::poll_io_short), the same loop).
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
+        op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            let tick = match self.poll_ready(cx, dir) {
-                Poll::Ready(t) => t,
-                Poll::Pending => return Poll::Pending,
-            };
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(dir, tick),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                other => return Poll::Ready(other),
-            }
-        }
+        self.poll_io_short(cx, dir, op, |_| false)
     }
 
     /// [`poll_io`](Self::poll_io) for stream reads: a read that returned fewer bytes than
@@ -259,19 +250,25 @@ impl Registration {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Ok(r) => {
                     if short(&r) {
-                        let plain = match dir {
-                            Direction::Read => READABLE,
-                            Direction::Write => WRITABLE,
-                        };
-                        let mut st = lock(&self.io.state);
-                        if st.tick == tick {
-                            st.readiness &= !plain;
-                        }
+                        self.clear_plain_readiness(dir, tick);
                     }
                     return Poll::Ready(Ok(r));
                 }
                 Err(e) => return Poll::Ready(Err(e)),
             }
+        }
+    }
+
+    /// Forgets the plain readable/writable bit of `dir` (closed and error bits stay), unless
+    /// an event came after `tick`.
+    fn clear_plain_readiness(&self, dir: Direction, tick: u32) {
+        let plain = match dir {
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
+        };
+        let mut st = lock(&self.io.state);
+        if st.tick == tick {
+            st.readiness &= !plain;
         }
     }
 
