@@ -138,6 +138,22 @@ pub mod net {
     pub use crate::sys::transport::*;
 }
 
+/// Child processes with async pipes (asyncio's `asyncio.subprocess`): see the module docs.
+///
+/// Native only: a browser page cannot start processes.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod process {
+    pub use crate::sys::process::*;
+}
+
+/// Unix signals (asyncio's `add_signal_handler`, plus `ctrl_c` and signal listeners).
+///
+/// Native only: a browser page has no signals.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod signal {
+    pub use crate::sys::signal::*;
+}
+
 /// Browser entry points: start a root future, await a JS `Promise`, turn a task into one.
 ///
 /// Only on `wasm32-unknown-unknown`.

@@ -3,8 +3,11 @@
 
 pub(crate) mod net;
 mod pool;
+pub(crate) mod process;
 pub(crate) mod reactor;
 mod runtime;
+pub(crate) mod signal;
+pub(crate) mod sigpipe;
 pub(crate) mod transport;
 
 use std::sync::OnceLock;

@@ -66,7 +66,7 @@ mod addr;
 mod buf_reader;
 mod datagram;
 mod error;
-mod evented;
+pub(crate) mod evented;
 mod fd;
 mod options;
 mod split;
