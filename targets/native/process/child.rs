@@ -128,6 +128,13 @@ impl Child {
         poll_fn(|cx| reaper.poll_wait(cx)).await
     }
 
+    pub(crate) fn poll_wait(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<io::Result<ExitStatus>> {
+        self.reaper().poll_wait(cx)
+    }
+
     /// Returns the exit status if the child has exited (reaping it), `None` if it still runs.
     ///
     /// # Errors

@@ -45,7 +45,7 @@
 
 mod child;
 mod pipe;
-// mod protocol;
+mod protocol;
 pub(crate) mod reaper;
 
 use std::ffi::{OsStr, OsString};
@@ -56,7 +56,7 @@ use std::process::{ExitStatus, Output};
 
 pub use child::Child;
 pub use pipe::{ChildStderr, ChildStdin, ChildStdout};
-// pub use protocol::{subprocess_exec, subprocess_shell, SubprocessProtocol, SubprocessTransport};
+pub use protocol::{subprocess_exec, subprocess_shell, SubprocessProtocol, SubprocessTransport};
 
 /// The pipe readers' default limit: 64 KiB, asyncio's default `limit=`.
 pub const DEFAULT_LIMIT: usize = 64 * 1024;

@@ -257,7 +257,11 @@ impl PipeReader {
         self.pos = (self.pos + n).min(self.filled);
     }
 
-    fn poll_read(&mut self, cx: &mut Context<'_>, out: &mut [u8]) -> Poll<io::Result<usize>> {
+    pub(crate) fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         if self.pos == self.filled && !self.eof && out.len() >= self.buf.len() {
             let PipeReader { io, .. } = self;
             let len = out.len();
@@ -422,6 +426,10 @@ macro_rules! reader_type {
 
             pub(crate) fn inner(&mut self) -> &mut PipeReader {
                 &mut self.0
+            }
+
+            pub(crate) fn into_reader(self) -> PipeReader {
+                self.0
             }
 
             /// Reads up to `n` bytes: what is buffered, or else what one read brings; empty
