@@ -6,8 +6,7 @@
 //!
 //! tulipa::run(async {
 //!     let mut usr1 = signal(SignalKind::user_defined1()).unwrap();
-//!     // SAFETY-free: raise(3) through the libc crate is the simplest way to send it.
-//! //!     unsafe { libc::raise(libc::SIGUSR1) };
+//!     unsafe { libc::raise(libc::SIGUSR1) };
 //!     usr1.recv().await;
 //!     println!("got SIGUSR1");
 //! });
@@ -276,7 +275,7 @@ impl From<SignalError> for io::Error {
 /// tulipa::run(async {
 ///     let mut a = signal(SignalKind::user_defined2()).unwrap();
 ///     let mut b = signal(SignalKind::user_defined2()).unwrap();
-/// ///     unsafe { libc::raise(libc::SIGUSR2) };
+///     unsafe { libc::raise(libc::SIGUSR2) };
 ///     a.recv().await; // both listeners see the one delivery
 ///     b.recv().await;
 /// });
@@ -322,7 +321,7 @@ impl Signal {
     /// use tulipa::signal::{signal, SignalKind};
     /// tulipa::run(async {
     ///     let mut s = signal(SignalKind::window_change()).unwrap();
-    ///     ///     unsafe { libc::raise(libc::SIGWINCH) };
+    ///     unsafe { libc::raise(libc::SIGWINCH) };
     ///     assert_eq!(s.recv().await, Some(()));
     /// });
     /// ```
@@ -337,7 +336,7 @@ impl Signal {
     /// use tulipa::signal::{signal, SignalKind};
     /// tulipa::run(async {
     ///     let mut s = signal(SignalKind::alarm()).unwrap();
-    ///     ///     unsafe { libc::raise(libc::SIGALRM) };
+    ///     unsafe { libc::raise(libc::SIGALRM) };
     ///     poll_fn(|cx| s.poll_recv(cx)).await;
     /// });
     /// ```
@@ -424,7 +423,7 @@ thread_local! {
 ///     let hits = Rc::new(Cell::new(0));
 ///     let h = hits.clone();
 ///     add_signal_handler(SignalKind::user_defined1(), move || h.set(h.get() + 1)).unwrap();
-/// ///     unsafe { libc::raise(libc::SIGUSR1) };
+///     unsafe { libc::raise(libc::SIGUSR1) };
 ///     while hits.get() == 0 {
 ///         tulipa::sleep(std::time::Duration::from_millis(1)).await;
 ///     }
