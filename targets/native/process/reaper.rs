@@ -46,12 +46,6 @@ pub(crate) fn reap_orphans() {
     orphans.retain_mut(|c| matches!(c.try_wait(), Ok(None)));
 }
 
-/// Orphans not reaped yet (for tests and debugging).
-#[cfg(test)]
-pub(crate) fn orphans() -> usize {
-    lock(&ORPHANS).len()
-}
-
 /// A pidfd as a mio source.
 #[derive(Debug)]
 struct PidFd(OwnedFd);
