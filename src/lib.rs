@@ -51,6 +51,9 @@
 //! | `asyncio.StreamReader`, `StreamWriter` | [`streams`] |
 //! | `loop.create_connection`, `create_server`, `open_connection`, `start_server` | `net` (native) |
 //! | sockets | `net::{TcpStream, TcpListener, UdpSocket, UnixStream, UnixListener, UnixDatagram}` (native) |
+//! | `asyncio.create_subprocess_exec`, `create_subprocess_shell`, `Process.communicate` | `process` (native) |
+//! | `loop.subprocess_exec`, `SubprocessProtocol` | `process::subprocess_exec` (native) |
+//! | `loop.add_signal_handler`, `remove_signal_handler` | `signal` (native) |
 //! | a custom event loop policy | [`host::Host`] and [`host::EventLoop`] |
 //!
 //! # Targets
@@ -67,6 +70,7 @@
 //! | `web::spawn_promise`, `web::PromiseFuture` | absent | yes |
 //! | sync primitives, queues, channels, futures, task groups, streams | yes | yes |
 //! | `net`: sockets, socket transports | yes | absent: a page has no sockets |
+//! | `process`, `signal` | yes | absent: a page has no processes or signals |
 //!
 //! # Cargo features
 //!
