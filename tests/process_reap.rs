@@ -60,3 +60,8 @@ fn pidfd_mode_leaves_sigchld_alone() {
         c.wait().await.unwrap();
     });
 }
+
+#[test]
+fn a_child_alive_at_loop_teardown_is_reaped_later() {
+    reap_bodies::a_child_alive_at_loop_teardown_is_reaped_later();
+}

@@ -83,3 +83,8 @@ fn the_fallback_chains_to_the_programs_sigchld_handler() {
         );
     });
 }
+
+#[test]
+fn a_child_alive_at_loop_teardown_is_reaped_later() {
+    reap_bodies::a_child_alive_at_loop_teardown_is_reaped_later();
+}

@@ -118,3 +118,33 @@ pub fn a_child_dropped_in_a_loop_is_reaped_when_it_exits() {
         let _ = Rc::new(()); // keeps the loop's task local
     });
 }
+
+/// A child held by a task still alive when its loop ends is reaped later (the loop's
+/// teardown drops the task, and with it the child, onto the orphan list).
+pub fn a_child_alive_at_loop_teardown_is_reaped_later() {
+    let _serial = super::setup();
+    let pid = tulipa::run(async {
+        let mut child = Command::new("sh")
+            .args(["-c", "read x"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.pid();
+        tulipa::spawn(async move {
+            let _ = child.wait().await; // never finishes: stdin stays open while it waits
+        })
+        .detach();
+        tulipa::yield_now().await;
+        pid
+    }); // teardown: the task and its child (and its stdin pipe) are dropped
+    let zombie_seen = (0..2000).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        zombies().contains(&pid)
+    });
+    assert!(zombie_seen, "the child did not exit after its stdin closed");
+    run(30, async move {
+        let mut c = Command::new("true").spawn().unwrap();
+        c.wait().await.unwrap();
+        assert!(!zombies().contains(&pid), "{pid} still a zombie");
+    });
+}
