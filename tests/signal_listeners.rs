@@ -42,8 +42,9 @@ fn raise(sig: libc::c_int) {
 #[test]
 fn sigusr1_to_self_wakes_every_listener_in_every_loop() {
     let _s = serial();
+    // The other loop reports when it is ready and after each round: a delivery sent before
+    // it has looked at the previous one would coalesce with it (as documented).
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
     // A second loop on another thread, with two listeners of its own.
     let other = std::thread::spawn(move || {
         run(async move {
@@ -53,13 +54,13 @@ fn sigusr1_to_self_wakes_every_listener_in_every_loop() {
             for _ in 0..2 {
                 a.recv().await.unwrap();
                 b.recv().await.unwrap();
+                ready_tx.send(()).unwrap();
             }
-            let _ = go_rx; // kept alive until done
             "other loop woken twice"
         })
     });
     ready_rx.recv().unwrap();
-    run(async {
+    run(async move {
         let mut listeners: Vec<_> = (0..3)
             .map(|_| signal(SignalKind::user_defined1()).unwrap())
             .collect();
@@ -87,9 +88,12 @@ fn sigusr1_to_self_wakes_every_listener_in_every_loop() {
                 std::future::poll_fn(|cx| std::task::Poll::Ready(l.poll_recv(cx).is_pending()))
                     .await;
             assert!(pending);
+            // Wait (bounded by the test's timeout) until the other loop saw this round too.
+            while ready_rx.try_recv().is_err() {
+                tulipa::sleep(Duration::from_millis(1)).await;
+            }
         }
     });
-    drop(go_tx);
     assert_eq!(other.join().unwrap(), "other loop woken twice");
 }
 

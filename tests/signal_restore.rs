@@ -132,3 +132,19 @@ fn a_handler_installed_over_tulipas_is_left_in_place() {
     });
     set(libc::SIGWINCH, libc::SIG_DFL, 0);
 }
+
+#[test]
+fn a_handler_left_at_loop_end_is_removed_with_the_loop() {
+    let _s = serial();
+    set(libc::SIGUSR1, libc::SIG_IGN, 0);
+    run(async {
+        add_signal_handler(SignalKind::user_defined1(), || {}).unwrap();
+        assert_ne!(current(libc::SIGUSR1).sa_sigaction, libc::SIG_IGN);
+    });
+    assert_eq!(
+        current(libc::SIGUSR1).sa_sigaction,
+        libc::SIG_IGN,
+        "not restored at loop end"
+    );
+    set(libc::SIGUSR1, libc::SIG_DFL, 0);
+}

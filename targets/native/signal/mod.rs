@@ -404,7 +404,8 @@ thread_local! {
 
 /// Calls `callback` on the current loop each time `sig` is delivered (asyncio's
 /// `loop.add_signal_handler`). A handler already set for `sig` on this loop is replaced.
-/// With several loops, each loop's handler runs on its own loop.
+/// With several loops, each loop's handler runs on its own loop. The handler lasts until
+/// [`remove_signal_handler`] or the end of the loop.
 ///
 /// # Errors
 ///
@@ -440,9 +441,20 @@ pub fn add_signal_handler(
     let listener = signal(kind)?;
     let sub = Rc::new(RefCell::new(Some(listener)));
     let weak = Rc::downgrade(&sub);
+    /// Drops the listener when the task ends, however it ends (at loop teardown too), so
+    /// the disposition comes back when the loop goes away.
+    struct Release(std::rc::Weak<RefCell<Option<Signal>>>);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            let listener = self.0.upgrade().and_then(|s| s.borrow_mut().take());
+            drop(listener);
+        }
+    }
+    let release = Release(weak.clone());
     let task = crate::task::Builder::new()
         .name(format!("signal handler for {kind}"))
         .spawn_local(async move {
+            let _release = release;
             loop {
                 let got = poll_fn(|cx| {
                     let Some(sub) = weak.upgrade() else {
