@@ -65,3 +65,8 @@ fn pidfd_mode_leaves_sigchld_alone() {
 fn a_child_alive_at_loop_teardown_is_reaped_later() {
     reap_bodies::a_child_alive_at_loop_teardown_is_reaped_later();
 }
+
+#[test]
+fn children_of_several_loops_at_once() {
+    reap_bodies::children_of_several_loops_at_once();
+}

@@ -88,3 +88,8 @@ fn the_fallback_chains_to_the_programs_sigchld_handler() {
 fn a_child_alive_at_loop_teardown_is_reaped_later() {
     reap_bodies::a_child_alive_at_loop_teardown_is_reaped_later();
 }
+
+#[test]
+fn children_of_several_loops_at_once() {
+    reap_bodies::children_of_several_loops_at_once();
+}

@@ -148,3 +148,33 @@ pub fn a_child_alive_at_loop_teardown_is_reaped_later() {
         assert!(!zombies().contains(&pid), "{pid} still a zombie");
     });
 }
+
+/// Four loops on four threads spawn and wait for children at the same time: each exit
+/// reaches the loop whose child it is.
+pub fn children_of_several_loops_at_once() {
+    let _serial = super::setup();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                run(60, async move {
+                    let mut children = Vec::new();
+                    for c in 0..25 {
+                        let code = t * 25 + c + 1;
+                        let child = Command::new("sh")
+                            .args(["-c", "exit \"$1\"", "sh", &code.to_string()])
+                            .spawn()
+                            .unwrap();
+                        children.push((code, child));
+                    }
+                    for (code, mut child) in children {
+                        assert_eq!(child.wait().await.unwrap().code(), Some(code));
+                    }
+                })
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert!(zombies().is_empty(), "zombies: {:?}", zombies());
+}
