@@ -19,6 +19,11 @@ pub(crate) fn ambient_loop() -> Option<std::rc::Rc<crate::scheduler::Local>> {
     None
 }
 
+/// Where the default exception handler writes: stderr.
+pub(crate) fn print_error(text: &str) {
+    eprintln!("{text}");
+}
+
 /// Nanoseconds since the first time the process asked tulipa for the time.
 pub(crate) fn now() -> Instant {
     static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
