@@ -7,7 +7,7 @@
 //! | `loop.create_connection(factory, host, port)` | [`create_connection`]`(factory, (host, port))` |
 //! | `loop.create_server(factory, host, port)` | [`create_server`] → [`Server`] |
 //! | `loop.create_unix_connection` / `create_unix_server` | [`create_unix_connection`] / [`create_unix_server`] |
-//! | `loop.create_datagram_endpoint` | [`create_datagram_endpoint`] |
+//! | `loop.create_datagram_endpoint` | [`create_datagram_endpoint`] (UDP), [`create_unix_datagram_endpoint`] (`family=AF_UNIX`) |
 //! | `asyncio.open_connection` / `start_server` | [`open_connection`] / [`start_server`] |
 //! | `asyncio.open_unix_connection` / `start_unix_server` | [`open_unix_connection`] / [`start_unix_server`] |
 //!
@@ -23,6 +23,8 @@ pub use connect::{
     create_connection, create_server, create_unix_connection, create_unix_server, open_connection,
     open_unix_connection, start_server, start_unix_server,
 };
-pub use datagram::{create_datagram_endpoint, DatagramSocketTransport};
+pub use datagram::{
+    create_datagram_endpoint, create_unix_datagram_endpoint, DatagramSocketTransport,
+};
 pub use server::Server;
 pub use socket::SocketTransport;
