@@ -46,10 +46,18 @@ pub enum Metric {
     ConnsMemory,
     /// Wall time of the 1,000-connection run, milliseconds.
     ConnsTime,
+    /// HTTP requests per second (wrk's count).
+    HttpRate,
+    /// Server CPU time per HTTP request, microseconds.
+    HttpCpu,
+    /// wrk's median request latency, microseconds.
+    HttpP50,
+    /// wrk's 99th percentile request latency, microseconds.
+    HttpP99,
 }
 
 impl Metric {
-    const ALL: [Metric; 20] = [
+    const ALL: [Metric; 24] = [
         Metric::SpawnRate,
         Metric::SpawnRssPerTask,
         Metric::YieldRate,
@@ -70,6 +78,10 @@ impl Metric {
         Metric::ConnsErrors,
         Metric::ConnsMemory,
         Metric::ConnsTime,
+        Metric::HttpRate,
+        Metric::HttpCpu,
+        Metric::HttpP50,
+        Metric::HttpP99,
     ];
 
     /// The name used between child and parent.
@@ -95,6 +107,10 @@ impl Metric {
             Metric::ConnsErrors => "conns_errors",
             Metric::ConnsMemory => "conns_server_kib_per_conn",
             Metric::ConnsTime => "conns_ms",
+            Metric::HttpRate => "http_rate",
+            Metric::HttpCpu => "http_server_cpu_us",
+            Metric::HttpP50 => "http_p50_us",
+            Metric::HttpP99 => "http_p99_us",
         }
     }
 
@@ -124,6 +140,10 @@ impl Metric {
             Metric::ConnsErrors => "errors",
             Metric::ConnsMemory => "server peak RSS, KiB/conn",
             Metric::ConnsTime => "time, ms",
+            Metric::HttpRate => "k requests/s",
+            Metric::HttpCpu => "server CPU, us/request",
+            Metric::HttpP50 => "p50 latency, us",
+            Metric::HttpP99 => "p99 latency, us",
         }
     }
 
@@ -137,7 +157,8 @@ impl Metric {
             | Metric::AcquireHeldRate
             | Metric::ItemRate
             | Metric::EchoRate
-            | Metric::BulkRate => Better::Higher,
+            | Metric::BulkRate
+            | Metric::HttpRate => Better::Higher,
             Metric::SpawnRssPerTask
             | Metric::SleepStartAll
             | Metric::SleepLate
@@ -148,7 +169,10 @@ impl Metric {
             | Metric::BulkCpu
             | Metric::ConnsErrors
             | Metric::ConnsMemory
-            | Metric::ConnsTime => Better::Lower,
+            | Metric::ConnsTime
+            | Metric::HttpCpu
+            | Metric::HttpP50
+            | Metric::HttpP99 => Better::Lower,
         }
     }
 
@@ -168,10 +192,12 @@ impl Metric {
             Metric::SleepStartAll | Metric::SleepLate | Metric::SleepPeakRss => {
                 format!("{value:.1}")
             }
-            Metric::EchoRate => format!("{:.1}", value / 1e3),
-            Metric::EchoCpu => format!("{value:.2}"),
+            Metric::EchoRate | Metric::HttpRate => format!("{:.1}", value / 1e3),
+            Metric::EchoCpu | Metric::HttpCpu => format!("{value:.2}"),
             Metric::EchoP50
             | Metric::EchoP99
+            | Metric::HttpP50
+            | Metric::HttpP99
             | Metric::BulkRate
             | Metric::BulkCpu
             | Metric::ConnsErrors
@@ -241,7 +267,7 @@ struct Row {
     tokio: Variant,
 }
 
-const ROWS: [Row; 26] = [
+const ROWS: [Row; 30] = [
     row(Workload::Spawn, None, Metric::SpawnRate, Variant::Tokio),
     row(
         Workload::Spawn,
@@ -331,6 +357,10 @@ const ROWS: [Row; 26] = [
     row(Workload::Conns, None, Metric::ConnsErrors, Variant::Tokio),
     row(Workload::Conns, None, Metric::ConnsMemory, Variant::Tokio),
     row(Workload::Conns, None, Metric::ConnsTime, Variant::Tokio),
+    row(Workload::Http, None, Metric::HttpRate, Variant::Tokio),
+    row(Workload::Http, None, Metric::HttpCpu, Variant::Tokio),
+    row(Workload::Http, None, Metric::HttpP50, Variant::Tokio),
+    row(Workload::Http, None, Metric::HttpP99, Variant::Tokio),
 ];
 
 const fn row(
@@ -404,6 +434,11 @@ fn describe(row: &Row, sizes: &Sizes) -> String {
         Workload::Conns => format!(
             "{} conns x {} x 1 KiB",
             sizes.many_connections, sizes.many_messages
+        ),
+        Workload::Http => format!(
+            "http keep-alive, wrk -t1 -c{}, {} s",
+            crate::workloads::http::CONNECTIONS,
+            sizes.echo_duration.as_secs().max(1)
         ),
     };
     match row.channel {
@@ -537,7 +572,7 @@ enum Reference {
 
 /// The targets of the issue, checked against the medians.
 pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
-    let targets: [(&str, usize, Reference); 21] = [
+    let targets: [(&str, usize, Reference); 24] = [
         (
             "spawn rate >= the faster of tokio and smol",
             0,
@@ -638,6 +673,21 @@ pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
             "bulk: throughput >= 95% of the raw mio loop",
             21,
             Reference::MioWithin5Pct,
+        ),
+        (
+            "http: server CPU/request within 5% of the raw mio loop",
+            27,
+            Reference::MioWithin5Pct,
+        ),
+        (
+            "http: server CPU/request below tokio and smol",
+            27,
+            Reference::BestPeer,
+        ),
+        (
+            "http: p99 latency no worse than tokio",
+            29,
+            Reference::Tokio,
         ),
     ];
     let mut rows = vec![["target", "verdict", "tulipa", "reference", "by"]

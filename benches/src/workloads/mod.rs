@@ -14,11 +14,13 @@
 //! | `echo` | TCP echo server in its own process; 50 blocking client threads ping-pong 64-byte messages for 2 s | messages/s; server CPU per message; p99 latency |
 //! | `bulk` | the same echo server; one connection echoes 1 GiB | MiB/s; server CPU per GiB |
 //! | `conns` | the same echo server; 1,000 connections at once, each echoing 100 × 1 KiB, every byte checked | errors; server peak RSS per connection; time |
+//! | `http` | HTTP/1.1 keep-alive hello world in its own process, `wrk -t1 -c100` for 2 s | requests/s; server CPU per request; p50, p99 latency |
 //!
 //! All runtimes draw the same pseudo-random deadlines ([`SplitMix64`], fixed seed). A
 //! workload function returns what it measured; the child process adds the RSS figures.
 
 pub mod channel;
+pub mod http;
 pub mod lock;
 pub mod net_load;
 pub mod net_server;
@@ -47,10 +49,11 @@ pub enum Workload {
     Echo,
     Bulk,
     Conns,
+    Http,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 12] = [
+    pub const ALL: [Workload; 13] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::PingPong,
@@ -63,6 +66,7 @@ impl Workload {
         Workload::Echo,
         Workload::Bulk,
         Workload::Conns,
+        Workload::Http,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +83,7 @@ impl Workload {
             Workload::Echo => "echo",
             Workload::Bulk => "bulk",
             Workload::Conns => "conns",
+            Workload::Http => "http",
         }
     }
 
@@ -110,7 +115,7 @@ impl Workload {
                 Variant::Tokio,
                 Variant::Smol,
             ],
-            Workload::Echo | Workload::Bulk | Workload::Conns => {
+            Workload::Echo | Workload::Bulk | Workload::Conns | Workload::Http => {
                 &[Variant::Tulipa, Variant::Tokio, Variant::Smol, Variant::Mio]
             }
             _ => &[Variant::Tulipa, Variant::Tokio, Variant::Smol],
@@ -119,7 +124,10 @@ impl Workload {
 
     /// Whether this is a network workload, which also runs the raw mio loop.
     pub fn is_net(self) -> bool {
-        matches!(self, Workload::Echo | Workload::Bulk | Workload::Conns)
+        matches!(
+            self,
+            Workload::Echo | Workload::Bulk | Workload::Conns | Workload::Http
+        )
     }
 }
 
