@@ -152,6 +152,28 @@ impl<S: Source + AsFd> StreamCore<S> {
         Poll::Ready(r)
     }
 
+    /// One `sendfile` step once the socket is writable, with the sticky-error rule; see
+    /// `sendfile.rs`.
+    pub(crate) fn poll_sendfile(
+        &self,
+        cx: &mut Context<'_>,
+        file: &std::fs::File,
+        offset: u64,
+        count: usize,
+    ) -> Poll<io::Result<usize>> {
+        let f = self.failed();
+        if let Some(kind) = f.both.or(f.write) {
+            return Poll::Ready(Err(sticky(kind, "writing")));
+        }
+        let r = std::task::ready!(self.io.poll_write(cx, |s| {
+            super::sendfile::sendfile_once(s.as_fd(), file, offset, count)
+        }));
+        if let Err(e) = &r {
+            self.record(e, true);
+        }
+        Poll::Ready(r)
+    }
+
     /// Waits for a non-blocking `connect` to finish: writable, then `SO_ERROR` says how it
     /// went (mio's documented procedure).
     pub(crate) fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
