@@ -6,6 +6,7 @@ mod pool;
 pub(crate) mod reactor;
 mod runtime;
 pub(crate) mod transport;
+pub(crate) mod ws;
 
 use std::sync::OnceLock;
 
