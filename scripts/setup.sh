@@ -3,7 +3,7 @@
 # often as you like. Called by `make setup` (and `make setup-coverage` with `coverage`).
 #
 #   scripts/setup.sh           the wasm target, rustfmt + clippy, wasm-bindgen-cli,
-#                              Chromium + chromedriver, Node.js, wasm-pack
+#                              Chromium + chromedriver, Node.js, wasm-pack, python websockets
 #   scripts/setup.sh coverage  llvm-tools-preview + cargo-llvm-cov
 #
 # Versions come from the Makefile (WASM_BINDGEN_VERSION is read from the root Cargo.toml);
@@ -179,6 +179,20 @@ setup_node() {
     say "node $(node --version): present"
 }
 
+# The Python `websockets` package: an independent WebSocket peer for tests/ws_interop.rs.
+WEBSOCKETS_VERSION=17.4
+setup_python_websockets() {
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
+    if python3 -c 'import websockets' >/dev/null 2>&1; then
+        say "python websockets $(python3 -c 'import websockets; print(websockets.__version__)'): present"
+        return
+    fi
+    say "installing python websockets==$WEBSOCKETS_VERSION"
+    python3 -m pip install --quiet "websockets==$WEBSOCKETS_VERSION" ||
+        python3 -m pip install --quiet --break-system-packages "websockets==$WEBSOCKETS_VERSION" ||
+        die "pip install websockets failed"
+}
+
 case "${1:-all}" in
 all)
     check_pins
@@ -187,6 +201,7 @@ all)
     setup_node
     setup_wasm_bindgen
     setup_wasm_pack
+    setup_python_websockets
     ;;
 coverage)
     setup_coverage
