@@ -49,6 +49,11 @@ pub(crate) struct Inner {
     ended: Option<Result<(), Error>>,
     end_wakers: Vec<Waker>,
     handles: usize,
+    /// Which close codes `close` accepts (browsers allow only 1000 and 3000–4999).
+    sendable: fn(u16) -> bool,
+    /// The code sent when the last handle is dropped.
+    abandon_code: u16,
+    abort: bool,
 }
 
 /// The state a connection's handles share with its driver.
@@ -84,6 +89,9 @@ impl Shared {
                 ended: None,
                 end_wakers: Vec::new(),
                 handles: 0,
+                sendable: close_code::is_sendable,
+                abandon_code: close_code::GOING_AWAY,
+                abort: false,
             }),
         })
     }
@@ -146,19 +154,40 @@ impl Shared {
         }
     }
 
+    /// Sets the close codes user code may send, and the code sent when every handle is
+    /// dropped (the browser backend narrows both to what `WebSocket.close` accepts).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn set_close_rule(&self, sendable: fn(u16) -> bool, abandon_code: u16) {
+        let mut g = self.lock();
+        g.sendable = sendable;
+        g.abandon_code = abandon_code;
+    }
+
     /// Sets the receive limit (bytes of messages queued before reading pauses).
     pub(crate) fn set_recv_limit(&self, limit: usize) {
         self.lock().recv_limit = limit.max(1);
     }
 
     /// Bytes of received messages not yet taken.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn incoming_bytes(&self) -> usize {
         self.lock().incoming_bytes
     }
 
-    /// Whether the last handle is gone (the driver then closes with 1001).
-    pub(crate) fn is_abandoned(&self) -> bool {
-        self.lock().handles == 0
+    /// Whether `abort` was called: the driver drops the connection without a close frame.
+    pub(crate) fn abort_requested(&self) -> bool {
+        self.lock().abort
+    }
+
+    fn request_abort(&self) {
+        let driver = {
+            let mut g = self.lock();
+            g.abort = true;
+            g.driver_waker.take()
+        };
+        if let Some(w) = driver {
+            w.wake();
+        }
     }
 
     /// The connection ended (rule 3).
@@ -180,6 +209,7 @@ impl Shared {
         recv.into_iter().chain(driver).for_each(Waker::wake);
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn is_ended(&self) -> bool {
         self.lock().ended.is_some()
     }
@@ -200,8 +230,9 @@ impl Shared {
             }
             if !g.close_queued {
                 g.close_queued = true;
+                let code = g.abandon_code;
                 g.outgoing.push_back(Message::Close {
-                    code: close_code::GOING_AWAY,
+                    code,
                     reason: String::new(),
                 });
             }
@@ -231,7 +262,7 @@ impl Shared {
             }
             let is_close = msg.as_ref().is_some_and(Message::is_close);
             if let Some(Message::Close { code, reason }) = msg.as_ref() {
-                if !close_code::is_sendable(*code) || reason.len() > 123 {
+                if !(g.sendable)(*code) || reason.len() > 123 {
                     return Poll::Ready(Err(Error::InvalidClose(*code)));
                 }
             }
@@ -495,6 +526,25 @@ impl WebSocket {
     /// ```
     pub fn resume_reading(&self) {
         self.rx.resume_reading();
+    }
+
+    /// Drops the connection at once, without a closing handshake: the peer sees the
+    /// connection end abnormally (1006), and this side's `recv` reports
+    /// [`Error::ConnectionLost`]. (Browsers cannot drop a connection without a close frame:
+    /// there `abort` starts a normal close with 1000.)
+    ///
+    /// ```
+    /// # #[cfg(not(target_arch = "wasm32"))]
+    /// tulipa::run(async {
+    ///     let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let url = format!("ws://{}/", l.local_addr().unwrap());
+    ///     let _s = tulipa::ws::serve(l, |ws: tulipa::ws::WebSocket| async move { ws.abort() });
+    ///     let mut ws = tulipa::ws::connect(&url).await.unwrap();
+    ///     assert!(matches!(ws.recv().await, Err(tulipa::ws::Error::ConnectionLost)));
+    /// });
+    /// ```
+    pub fn abort(&self) {
+        self.tx.shared.request_abort();
     }
 
     /// Splits into a sender (cloneable) and a receiver, for sending and receiving from

@@ -24,6 +24,9 @@ pub mod close_code {
     pub const POLICY_VIOLATION: u16 = 1008;
     /// 1009: a frame or message was larger than the configured maximum.
     pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// 4008 (private range): the browser backend's receive buffer passed its limit (the
+    /// browser lets script send only 1000 and 3000–4999, so not 1008).
+    pub const RECEIVE_BUFFER_FULL: u16 = 4008;
     /// 1011: the server met an unexpected condition.
     pub const INTERNAL_ERROR: u16 = 1011;
 
@@ -181,7 +184,7 @@ pub enum Error {
     /// away or the TCP connection was reset.
     ConnectionLost,
     /// Browser only: messages arrived faster than they were received and the receive buffer
-    /// passed its limit (bytes); the connection was closed with 1008.
+    /// passed its limit (bytes); the connection was closed with 4008.
     ReceiveBufferFull(usize),
     /// An I/O error on the underlying stream.
     Io(Arc<io::Error>),
@@ -201,7 +204,7 @@ impl Error {
             Error::Protocol(p) => Some(p.close_code()),
             Error::MessageTooBig { .. } => Some(close_code::MESSAGE_TOO_BIG),
             Error::ConnectionLost => Some(close_code::ABNORMAL),
-            Error::ReceiveBufferFull(_) => Some(close_code::POLICY_VIOLATION),
+            Error::ReceiveBufferFull(_) => Some(close_code::RECEIVE_BUFFER_FULL),
             _ => None,
         }
     }

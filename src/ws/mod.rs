@@ -38,7 +38,7 @@
 //! queue up to the receive limit ([`Options::recv_limit`], default 1 MiB): natively the
 //! socket is then not read (the peer feels TCP back-pressure), as after
 //! [`WebSocket::pause_reading`]; the browser cannot stop its socket, so there the
-//! connection fails with [`Error::ReceiveBufferFull`] (and is closed with 1008) when the
+//! connection fails with [`Error::ReceiveBufferFull`] (and is closed with 4008) when the
 //! queue passes the limit, instead of growing without bound.
 //!
 //! **Protocol.** The native side is tulipa's own sans-I/O [`Codec`]: client frames masked,

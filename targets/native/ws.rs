@@ -423,11 +423,8 @@ where
                 // After a close was sent the codec refuses more; those are dropped.
                 let _ = codec.send(&m);
             }
-            if shared.is_abandoned() && !codec.close_sent() && failure.is_none() {
-                let _ = codec.send(&Message::Close {
-                    code: crate::ws::close_code::GOING_AWAY,
-                    reason: String::new(),
-                });
+            if shared.abort_requested() {
+                return Poll::Ready(Err(Error::ConnectionLost));
             }
             // 2. Parse what is buffered.
             if events_pending {
