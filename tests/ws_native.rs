@@ -466,3 +466,51 @@ fn ws_urls_and_close_codes_are_checked_before_anything_is_sent() {
         c.send("still open").await.unwrap();
     });
 }
+
+#[test]
+fn ws_protocol_gets_made_messages_flow_and_lost_in_order() {
+    use std::cell::RefCell;
+    use ws::{WebSocketProtocol, WebSocketTransport};
+
+    #[derive(Default)]
+    struct Log(Rc<RefCell<Vec<String>>>, Option<WebSocketTransport>);
+    impl WebSocketProtocol for Log {
+        fn connection_made(&mut self, t: WebSocketTransport) {
+            self.0.borrow_mut().push("made".into());
+            t.set_write_buffer_limits(1024, 0);
+            // Past the watermark at once: pause_writing must follow.
+            t.send(vec![0u8; 4096]).unwrap();
+            self.1 = Some(t);
+        }
+        fn message_received(&mut self, m: Message) {
+            self.0.borrow_mut().push(format!("{m:?}"));
+            if let Message::Binary(_) = m {
+                self.1.as_ref().unwrap().close(4005, "proto").unwrap();
+                assert!(self.1.as_ref().unwrap().is_closing());
+            }
+        }
+        fn connection_lost(&mut self, e: Option<Error>) {
+            self.0.borrow_mut().push(format!("lost {e:?}"));
+        }
+        fn pause_writing(&mut self) {
+            self.0.borrow_mut().push("pause".into());
+        }
+        fn resume_writing(&mut self) {
+            self.0.borrow_mut().push("resume".into());
+        }
+    }
+    run(async {
+        let (_server, url) = echo_server(Options::default()).await;
+        let c = ws::connect(&url).await.unwrap();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        ws::run_protocol(c, Log(log.clone(), None)).await;
+        let log = log.borrow();
+        assert_eq!(log[0], "made");
+        assert_eq!(log[1], "pause");
+        assert_eq!(log[2], "resume");
+        assert!(log[3].starts_with("Binary"), "{log:?}");
+        assert_eq!(log[4], "Close { code: 4005, reason: \"\" }");
+        assert_eq!(log[5], "lost None");
+        assert_eq!(log.len(), 6);
+    });
+}

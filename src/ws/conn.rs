@@ -54,6 +54,8 @@ pub(crate) struct Inner {
     /// The code sent when the last handle is dropped.
     abandon_code: u16,
     abort: bool,
+    /// The protocol dispatcher's waker, woken when the flow state flips.
+    flow_waker: Option<Waker>,
 }
 
 /// The state a connection's handles share with its driver.
@@ -92,6 +94,7 @@ impl Shared {
                 sendable: close_code::is_sendable,
                 abandon_code: close_code::GOING_AWAY,
                 abort: false,
+                flow_waker: None,
             }),
         })
     }
@@ -103,11 +106,14 @@ impl Shared {
     /// Recomputes the flow state; returns the senders to wake.
     fn update_flow(inner: &mut Inner) -> Vec<Waker> {
         let total = inner.outgoing_bytes + inner.backend_buffered;
-        if total > inner.high {
+        if total > inner.high && !inner.write_paused {
             inner.write_paused = true;
+            return inner.flow_waker.take().into_iter().collect();
         } else if total <= inner.low && inner.write_paused {
             inner.write_paused = false;
-            return std::mem::take(&mut inner.send_wakers);
+            let mut w = std::mem::take(&mut inner.send_wakers);
+            w.extend(inner.flow_waker.take());
+            return w;
         }
         Vec::new()
     }
@@ -179,7 +185,7 @@ impl Shared {
         self.lock().abort
     }
 
-    fn request_abort(&self) {
+    pub(crate) fn request_abort(&self) {
         let driver = {
             let mut g = self.lock();
             g.abort = true;
@@ -278,14 +284,50 @@ impl Shared {
             g.close_queued |= is_close;
             g.outgoing_bytes += m.len();
             g.outgoing.push_back(m);
-            let wake = Self::update_flow(&mut g);
-            debug_assert!(wake.is_empty());
-            g.driver_waker.take()
+            let mut wake = Self::update_flow(&mut g);
+            wake.extend(g.driver_waker.take());
+            wake
         };
-        if let Some(w) = driver {
-            w.wake();
-        }
+        wake_all(driver);
         Poll::Ready(Ok(()))
+    }
+
+    /// Queues a message without waiting for the watermark (the transport's `send`).
+    pub(crate) fn push_now(&self, msg: Message) -> Result<(), Error> {
+        let wake = {
+            let mut g = self.lock();
+            if let Some(e) = Self::end_error(&g) {
+                return Err(e);
+            }
+            if g.close_queued {
+                return Err(Error::ConnectionClosed);
+            }
+            if let Message::Close { code, reason } = &msg {
+                if !(g.sendable)(*code) || reason.len() > 123 {
+                    return Err(Error::InvalidClose(*code));
+                }
+                g.close_queued = true;
+            }
+            g.outgoing_bytes += msg.len();
+            g.outgoing.push_back(msg);
+            let mut w = Self::update_flow(&mut g);
+            w.extend(g.driver_waker.take());
+            w
+        };
+        wake_all(wake);
+        Ok(())
+    }
+
+    /// Whether sends are paused, registering `cx` to be woken when that flips.
+    pub(crate) fn poll_flow(&self, cx: &mut Context<'_>) -> bool {
+        let mut g = self.lock();
+        g.flow_waker = Some(cx.waker().clone());
+        g.write_paused
+    }
+
+    pub(crate) fn is_closing(&self) -> bool {
+        let g = self.lock();
+        g.close_queued || g.ended.is_some() || g.abort
     }
 
     fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
@@ -330,7 +372,7 @@ impl Shared {
         }
     }
 
-    fn set_reading(&self, paused: bool) {
+    pub(crate) fn set_reading(&self, paused: bool) {
         let driver = {
             let mut g = self.lock();
             g.reading_paused = paused;
@@ -345,7 +387,7 @@ impl Shared {
         }
     }
 
-    fn set_limits(&self, high: usize, low: usize) {
+    pub(crate) fn set_limits(&self, high: usize, low: usize) {
         let wake = {
             let mut g = self.lock();
             g.high = high;
@@ -355,7 +397,7 @@ impl Shared {
         wake_all(wake);
     }
 
-    fn buffered(&self) -> usize {
+    pub(crate) fn buffered(&self) -> usize {
         let g = self.lock();
         g.outgoing_bytes + g.backend_buffered
     }
@@ -400,6 +442,10 @@ impl fmt::Debug for WebSocket {
 }
 
 impl WebSocket {
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.tx.shared
+    }
+
     pub(crate) fn from_shared(shared: Arc<Shared>) -> WebSocket {
         WebSocket {
             tx: WebSocketSender {

@@ -26,6 +26,10 @@
 //! # }).unwrap();
 //! ```
 //!
+//! The callback style of asyncio is there too: a [`WebSocketProtocol`] (`connection_made`,
+//! `message_received`, `connection_lost`, `pause_writing`, `resume_writing`) run on a
+//! connection by [`run_protocol`], sending through its [`WebSocketTransport`].
+//!
 //! Natively, [`serve`] accepts WebSocket connections on a TCP listener, and [`accept`] /
 //! [`client_on`] run the handshake over any futures-io stream (a TLS stream included).
 //!
@@ -66,6 +70,7 @@ pub(crate) mod conn;
 mod error;
 mod handshake;
 mod message;
+mod protocol;
 
 use std::time::Duration;
 
@@ -77,6 +82,7 @@ pub use handshake::{
     Rejection, Request, WsUrl,
 };
 pub use message::Message;
+pub use protocol::{run_protocol, WebSocketProtocol, WebSocketTransport};
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use crate::sys::ws::{
