@@ -226,14 +226,46 @@ expect_browser_bins() {
     done
 }
 
+# The native WebSocket echo server that web-tests/tests/web_ws.rs talks to, on loopback at
+# a fixed port (the URL is compiled into the test binary: TULIPA_WS_ECHO_URL). Started
+# before a browser leg, stopped after it.
+WS_ECHO_ADDR=127.0.0.1:9301
+export TULIPA_WS_ECHO_URL="ws://$WS_ECHO_ADDR"
+WS_ECHO_PID=
+
+start_ws_echo() {
+    cargo build --quiet --example ws_echo_server || { problem "could not build the ws echo server"; return 1; }
+    "$CARGO_TARGET_DIR/debug/examples/ws_echo_server" "$WS_ECHO_ADDR" >"$LOGS/ws-echo.log" 2>&1 &
+    WS_ECHO_PID=$!
+    local i
+    for i in $(seq 100); do
+        grep -q 'listening on' "$LOGS/ws-echo.log" && return 0
+        kill -0 "$WS_ECHO_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    problem "the ws echo server did not start on $WS_ECHO_ADDR (port taken?): $(cat "$LOGS/ws-echo.log")"
+    return 1
+}
+
+stop_ws_echo() {
+    [[ -n $WS_ECHO_PID ]] || return 0
+    kill "$WS_ECHO_PID" 2>/dev/null
+    wait "$WS_ECHO_PID" 2>/dev/null
+    WS_ECHO_PID=
+}
+trap stop_ws_echo EXIT
+
 leg_chrome() {
     local before=${#PROBLEMS[@]} rc
+    CURRENT=chrome
+    start_ws_echo
     # Every browser file of web-tests (ONLY_WEB skips node.rs, which the node leg runs);
     # --tests, not a doctest run: doctests are vacuous on wasm32.
     run chrome "${wasm_test_env[@]}" CHROMEDRIVER="$(command -v chromedriver)" \
         WASM_BINDGEN_TEST_ONLY_WEB=1 \
         cargo test -p tulipa-web-tests --target wasm32-unknown-unknown --tests --no-fail-fast
     rc=$?
+    stop_ws_echo
     tally
     expect_browser_bins
     close_leg "$rc" "$before"
@@ -263,9 +295,12 @@ wasm_pack_used_path_tools() {
 
 leg_wasm_pack_test() {
     local before=${#PROBLEMS[@]} rc
+    CURRENT=wasm-pack-test
+    start_ws_echo
     # As a user runs it. wasm-pack skips tests/node.rs here (it runs browser tests only).
     run wasm-pack-test wasm-pack test --headless --chrome web-tests
     rc=$?
+    stop_ws_echo
     tally
     expect_browser_bins
     wasm_pack_used_path_tools
