@@ -9,7 +9,7 @@
 #
 #   scripts/test.sh              every leg
 #   scripts/test.sh LEG...       some legs: fmt clippy clippy-wasm native chrome node
-#                                wasm-pack-test wasm-pack-build tour
+#                                wasm-pack-test wasm-pack-build chat loom tour
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -22,7 +22,7 @@ mkdir -p "$LOGS"
 unset WASM_BINDGEN_USE_BROWSER WASM_BINDGEN_USE_NODE_EXPERIMENTAL WASM_BINDGEN_USE_DENO \
     WASM_BINDGEN_TEST_ONLY_NODE WASM_BINDGEN_TEST_ONLY_WEB GECKODRIVER SAFARIDRIVER NODE_ARGS
 
-WEB_PACKAGES=(-p tulipa -p tulipa-web-tests -p tulipa-browser-example)
+WEB_PACKAGES=(-p tulipa -p tulipa-web-tests -p tulipa-browser-example -p tulipa-chat-example)
 
 # --- expected counts, from the sources ------------------------------------------------------
 
@@ -327,6 +327,24 @@ leg_wasm_pack_build() {
     finish_check "$rc"
 }
 
+leg_chat() {
+    local rc
+    # The chat example end to end: the browser client built as a user builds it, the native
+    # server and CLI, then two headless Chromium pages and the CLI exchange messages
+    # (examples/chat/e2e.mjs drives chromedriver over WebDriver).
+    rm -rf examples/chat/pkg
+    CURRENT=chat
+    run chat bash -c 'wasm-pack build --target web --no-opt examples/chat &&
+        cargo build -p tulipa-chat-example --bins &&
+        node examples/chat/e2e.mjs "$CARGO_TARGET_DIR/debug"'
+    rc=$?
+    if ((rc == 0)); then
+        wasm_pack_used_path_tools
+        grep -q 'chat e2e: OK' "$LOGS/chat.log" || { problem "the chat e2e did not report OK"; rc=1; }
+    fi
+    finish_check "$rc"
+}
+
 leg_loom() {
     local before=${#PROBLEMS[@]} rc f
     # loom models of the cross-thread primitives (sync, queues and channels, the settable
@@ -353,13 +371,13 @@ leg_tour() {
     finish_check "$rc"
 }
 
-ALL=(fmt clippy clippy-wasm native chrome node wasm-pack-test wasm-pack-build loom tour)
+ALL=(fmt clippy clippy-wasm native chrome node wasm-pack-test wasm-pack-build chat loom tour)
 SELECTED=("$@")
 ((${#SELECTED[@]})) || SELECTED=("${ALL[@]}")
 START=$SECONDS
 for leg in "${SELECTED[@]}"; do
     case $leg in
-    fmt | clippy | clippy-wasm | native | chrome | node | wasm-pack-test | wasm-pack-build | loom | tour)
+    fmt | clippy | clippy-wasm | native | chrome | node | wasm-pack-test | wasm-pack-build | chat | loom | tour)
         "leg_${leg//-/_}"
         ;;
     *)
