@@ -46,10 +46,14 @@ pub enum Metric {
     ConnsMemory,
     /// Wall time of the 1,000-connection run, milliseconds.
     ConnsTime,
+    /// WebSocket echo, 64-byte messages per second.
+    WsSmallRate,
+    /// WebSocket echo, 64 KiB messages per second.
+    WsLargeRate,
 }
 
 impl Metric {
-    const ALL: [Metric; 20] = [
+    const ALL: [Metric; 22] = [
         Metric::SpawnRate,
         Metric::SpawnRssPerTask,
         Metric::YieldRate,
@@ -70,6 +74,8 @@ impl Metric {
         Metric::ConnsErrors,
         Metric::ConnsMemory,
         Metric::ConnsTime,
+        Metric::WsSmallRate,
+        Metric::WsLargeRate,
     ];
 
     /// The name used between child and parent.
@@ -95,6 +101,8 @@ impl Metric {
             Metric::ConnsErrors => "conns_errors",
             Metric::ConnsMemory => "conns_server_kib_per_conn",
             Metric::ConnsTime => "conns_ms",
+            Metric::WsSmallRate => "ws_small_rate",
+            Metric::WsLargeRate => "ws_large_rate",
         }
     }
 
@@ -124,6 +132,8 @@ impl Metric {
             Metric::ConnsErrors => "errors",
             Metric::ConnsMemory => "server peak RSS, KiB/conn",
             Metric::ConnsTime => "time, ms",
+            Metric::WsSmallRate => "k msgs/s, 64 B",
+            Metric::WsLargeRate => "k msgs/s, 64 KiB",
         }
     }
 
@@ -137,7 +147,9 @@ impl Metric {
             | Metric::AcquireHeldRate
             | Metric::ItemRate
             | Metric::EchoRate
-            | Metric::BulkRate => Better::Higher,
+            | Metric::BulkRate
+            | Metric::WsSmallRate
+            | Metric::WsLargeRate => Better::Higher,
             Metric::SpawnRssPerTask
             | Metric::SleepStartAll
             | Metric::SleepLate
@@ -168,7 +180,9 @@ impl Metric {
             Metric::SleepStartAll | Metric::SleepLate | Metric::SleepPeakRss => {
                 format!("{value:.1}")
             }
-            Metric::EchoRate => format!("{:.1}", value / 1e3),
+            Metric::EchoRate | Metric::WsSmallRate | Metric::WsLargeRate => {
+                format!("{:.1}", value / 1e3)
+            }
             Metric::EchoCpu => format!("{value:.2}"),
             Metric::EchoP50
             | Metric::EchoP99
@@ -241,7 +255,7 @@ struct Row {
     tokio: Variant,
 }
 
-const ROWS: [Row; 26] = [
+const ROWS: [Row; 28] = [
     row(Workload::Spawn, None, Metric::SpawnRate, Variant::Tokio),
     row(
         Workload::Spawn,
@@ -331,6 +345,18 @@ const ROWS: [Row; 26] = [
     row(Workload::Conns, None, Metric::ConnsErrors, Variant::Tokio),
     row(Workload::Conns, None, Metric::ConnsMemory, Variant::Tokio),
     row(Workload::Conns, None, Metric::ConnsTime, Variant::Tokio),
+    row(
+        Workload::Ws,
+        Some("tokio: tokio-tungstenite"),
+        Metric::WsSmallRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::Ws,
+        Some("tokio: tokio-tungstenite"),
+        Metric::WsLargeRate,
+        Variant::Tokio,
+    ),
 ];
 
 const fn row(
@@ -401,6 +427,10 @@ fn describe(row: &Row, sizes: &Sizes) -> String {
             sizes.echo_duration.as_secs_f64()
         ),
         Workload::Bulk => format!("bulk echo {} MiB, 1 conn", sizes.bulk_bytes >> 20),
+        Workload::Ws => match row.metric {
+            Metric::WsSmallRate => format!("ws echo {} x 64 B", count(sizes.ws_small)),
+            _ => format!("ws echo {} x 64 KiB", count(sizes.ws_large)),
+        },
         Workload::Conns => format!(
             "{} conns x {} x 1 KiB",
             sizes.many_connections, sizes.many_messages
