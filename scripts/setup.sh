@@ -131,6 +131,19 @@ setup_coverage() {
     [[ $v == "$LLVM_COV_VERSION" ]] || die "cargo-llvm-cov $LLVM_COV_VERSION installed, but cargo finds '$v'"
 }
 
+CARGO_FUZZ_VERSION=0.13.2
+setup_fuzz() {
+    local v
+    v=$(cargo fuzz --version 2>/dev/null | awk '{print $NF}' || true)
+    if [[ $v == "$CARGO_FUZZ_VERSION" ]]; then
+        say "cargo-fuzz $CARGO_FUZZ_VERSION: present"
+        return
+    fi
+    say "installing cargo-fuzz =$CARGO_FUZZ_VERSION (found: '${v:-none}'; takes a minute)"
+    cargo install --locked cargo-fuzz --version "=$CARGO_FUZZ_VERSION" ||
+        die "cargo install --locked cargo-fuzz --version =$CARGO_FUZZ_VERSION failed (see above)"
+}
+
 # --- Debian packages ------------------------------------------------------------------------
 APT_UPDATED=0
 apt_install() {
@@ -206,10 +219,13 @@ all)
 coverage)
     setup_coverage
     ;;
+fuzz)
+    setup_fuzz
+    ;;
 pins)
     check_pins
     ;;
 *)
-    die "usage: $0 [all|coverage|pins]"
+    die "usage: $0 [all|coverage|fuzz|pins]"
     ;;
 esac
