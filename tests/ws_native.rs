@@ -16,7 +16,9 @@ const LIMIT: Duration = Duration::from_secs(20);
 /// Runs `f` on a fresh loop, failing (not hanging) after `LIMIT`.
 fn run<F: std::future::Future<Output = ()> + 'static>(f: F) {
     tulipa::run(async move {
-        timeout(LIMIT, f).await.expect("test timed out: lost wakeup or hang");
+        timeout(LIMIT, f)
+            .await
+            .expect("test timed out: lost wakeup or hang");
     });
 }
 
@@ -49,7 +51,10 @@ async fn echo_server(options: Options) -> (ws::WsServer, String) {
 async fn check_echo(url: &str) {
     let mut c = ws::connect(url).await.unwrap();
     c.send("still serving").await.unwrap();
-    assert_eq!(c.recv().await.unwrap(), Message::Text("still serving".into()));
+    assert_eq!(
+        c.recv().await.unwrap(),
+        Message::Text("still serving".into())
+    );
     c.close(1000, "").await.unwrap();
 }
 
@@ -58,7 +63,9 @@ async fn raw_client(url: &str) -> TcpStream {
     let u = ws::WsUrl::parse(url).unwrap();
     let mut s = TcpStream::connect((u.host.as_str(), u.port)).await.unwrap();
     let key = ws::generate_key();
-    s.write_all(&ws::client_request(&u, &key, &[])).await.unwrap();
+    s.write_all(&ws::client_request(&u, &key, &[]))
+        .await
+        .unwrap();
     let head = read_head(&mut s).await;
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     s
@@ -238,7 +245,10 @@ fn ws_fragments_and_interleaved_ping_from_a_raw_client() {
 fn ws_bad_handshakes_get_http_statuses_and_the_server_keeps_serving() {
     run(async {
         let (_server, url) = echo_server(Options::default()).await;
-        let addr = url.trim_start_matches("ws://").trim_end_matches('/').to_owned();
+        let addr = url
+            .trim_start_matches("ws://")
+            .trim_end_matches('/')
+            .to_owned();
         let good = "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
                     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
         for (req, status) in [
@@ -251,7 +261,10 @@ fn ws_bad_handshakes_get_http_statuses_and_the_server_keeps_serving() {
             let mut s = TcpStream::connect(addr.as_str()).await.unwrap();
             s.write_all(req.as_bytes()).await.unwrap();
             let head = read_head(&mut s).await;
-            assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{req:?} -> {head}");
+            assert!(
+                head.starts_with(&format!("HTTP/1.1 {status} ")),
+                "{req:?} -> {head}"
+            );
             if status == "426" && req.contains("Version: 7") {
                 assert!(head.contains("Sec-WebSocket-Version: 13"), "{head}");
             }
@@ -361,18 +374,23 @@ fn ws_client_that_stops_reading_bounds_server_memory() {
             }
         });
         let mut s = raw_client(&url).await;
-        s.write_all(&masked(true, Opcode::Text, b"flood me")).await.unwrap();
+        s.write_all(&masked(true, Opcode::Text, b"flood me"))
+            .await
+            .unwrap();
         while report.get().is_none() {
             tulipa::sleep(Duration::from_millis(10)).await;
         }
         let (sent, buffered) = report.get().unwrap();
-        assert!(sent < 4096, "the server never blocked ({sent} x 16 KiB sent)");
+        assert!(
+            sent < 4096,
+            "the server never blocked ({sent} x 16 KiB sent)"
+        );
         assert!(
             buffered <= 128 * 1024 + MSG,
             "buffered {buffered} bytes, above the high watermark"
         );
         // Another client is served meanwhile.
-        let mut c = ws::connect(&url).await.unwrap();
+        let c = ws::connect(&url).await.unwrap();
         c.send("hi").await.unwrap();
         drop(s);
     });
@@ -441,7 +459,10 @@ fn ws_split_halves_work_from_separate_tasks() {
             tx
         });
         for i in 0..100u32 {
-            assert_eq!(rx.recv().await.unwrap(), Message::Binary(i.to_be_bytes().to_vec()));
+            assert_eq!(
+                rx.recv().await.unwrap(),
+                Message::Binary(i.to_be_bytes().to_vec())
+            );
         }
         let tx = writer.await.unwrap();
         tx.close(1000, "").await.unwrap();
@@ -458,11 +479,20 @@ fn ws_split_halves_work_from_separate_tasks() {
 #[test]
 fn ws_urls_and_close_codes_are_checked_before_anything_is_sent() {
     run(async {
-        assert!(matches!(ws::connect("http://x/").await, Err(Error::InvalidUrl(_))));
-        assert!(matches!(ws::connect("wss://127.0.0.1:1/").await, Err(Error::TlsUnavailable)));
+        assert!(matches!(
+            ws::connect("http://x/").await,
+            Err(Error::InvalidUrl(_))
+        ));
+        assert!(matches!(
+            ws::connect("wss://127.0.0.1:1/").await,
+            Err(Error::TlsUnavailable)
+        ));
         let (_server, url) = echo_server(Options::default()).await;
         let c = ws::connect(&url).await.unwrap();
-        assert!(matches!(c.close(1005, "").await, Err(Error::InvalidClose(1005))));
+        assert!(matches!(
+            c.close(1005, "").await,
+            Err(Error::InvalidClose(1005))
+        ));
         c.send("still open").await.unwrap();
     });
 }

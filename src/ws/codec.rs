@@ -764,10 +764,16 @@ mod tests {
             let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
             c.send(&Message::Binary(data.clone())).unwrap();
             pump(&mut c, &mut s);
-            assert_eq!(events(&mut s).unwrap(), [Event::Message(Message::Binary(data.clone()))]);
+            assert_eq!(
+                events(&mut s).unwrap(),
+                [Event::Message(Message::Binary(data.clone()))]
+            );
             s.send(&Message::Binary(data.clone())).unwrap();
             pump(&mut s, &mut c);
-            assert_eq!(events(&mut c).unwrap(), [Event::Message(Message::Binary(data))]);
+            assert_eq!(
+                events(&mut c).unwrap(),
+                [Event::Message(Message::Binary(data))]
+            );
         }
     }
 
@@ -781,7 +787,10 @@ mod tests {
             s.receive(&[b]);
             got.extend(events(&mut s).unwrap());
         }
-        assert_eq!(got, [Event::Message(Message::Text("héllo wörld".repeat(30)))]);
+        assert_eq!(
+            got,
+            [Event::Message(Message::Text("héllo wörld".repeat(30)))]
+        );
     }
 
     #[test]
@@ -789,8 +798,16 @@ mod tests {
         let (mut c, mut s) = pair();
         c.send(&Message::Text("abc".into())).unwrap();
         s.send(&Message::Text("abc".into())).unwrap();
-        assert!(parse_frame_header(c.output()).unwrap().unwrap().mask.is_some());
-        assert!(parse_frame_header(s.output()).unwrap().unwrap().mask.is_none());
+        assert!(parse_frame_header(c.output())
+            .unwrap()
+            .unwrap()
+            .mask
+            .is_some());
+        assert!(parse_frame_header(s.output())
+            .unwrap()
+            .unwrap()
+            .mask
+            .is_none());
         assert_ne!(&c.output()[6..], b"abc", "payload sent in the clear");
     }
 
@@ -893,7 +910,10 @@ mod tests {
         c.send_frame(false, Opcode::Text, &e[..1]);
         c.send_frame(true, Opcode::Continuation, &e[1..]);
         pump(&mut c, &mut s);
-        assert_eq!(events(&mut s).unwrap(), [Event::Message(Message::Text("é".into()))]);
+        assert_eq!(
+            events(&mut s).unwrap(),
+            [Event::Message(Message::Text("é".into()))]
+        );
         // A bad byte in the first fragment fails before the rest arrives.
         let (mut c, mut s) = pair();
         c.send_frame(false, Opcode::Text, &[b'a', 0xFF]);
@@ -923,7 +943,10 @@ mod tests {
         s.receive(&[0x82, 0x80 | 127, 0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3, 4]);
         assert!(matches!(
             s.next_event(),
-            Err(Error::MessageTooBig { size: 0x4000_0000, limit: 1000 })
+            Err(Error::MessageTooBig {
+                size: 0x4000_0000,
+                limit: 1000
+            })
         ));
         assert_eq!(close_code_in(s.output()), 1009);
         assert_eq!(s.buffered_input(), 0);
@@ -942,7 +965,10 @@ mod tests {
         pump(&mut c, &mut s);
         assert!(matches!(
             s.next_event(),
-            Err(Error::MessageTooBig { size: 1600, limit: 1500 })
+            Err(Error::MessageTooBig {
+                size: 1600,
+                limit: 1500
+            })
         ));
         assert_eq!(close_code_in(s.output()), 1009);
     }
@@ -1001,7 +1027,10 @@ mod tests {
                 reason: String::new()
             })
         );
-        assert_eq!(parse_frame_header(c.output()).unwrap().unwrap().payload_len, 0);
+        assert_eq!(
+            parse_frame_header(c.output()).unwrap().unwrap().payload_len,
+            0
+        );
     }
 
     #[test]
@@ -1016,11 +1045,12 @@ mod tests {
                 Err(Error::InvalidClose(_))
             ));
         }
-        assert!(c.send(&Message::Close {
-            code: 1000,
-            reason: "x".repeat(124)
-        })
-        .is_err());
+        assert!(c
+            .send(&Message::Close {
+                code: 1000,
+                reason: "x".repeat(124)
+            })
+            .is_err());
     }
 
     #[test]
@@ -1030,7 +1060,11 @@ mod tests {
             let data: Vec<u8> = (0..len as u8).collect();
             let mut fast = data.clone();
             apply_mask(&mut fast, key, 0);
-            let slow: Vec<u8> = data.iter().enumerate().map(|(i, b)| b ^ key[i % 4]).collect();
+            let slow: Vec<u8> = data
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ key[i % 4])
+                .collect();
             assert_eq!(fast, slow);
         }
     }

@@ -257,7 +257,11 @@ impl Shared {
         }
     }
 
-    fn poll_send(&self, cx: &mut Context<'_>, msg: &mut Option<Message>) -> Poll<Result<(), Error>> {
+    fn poll_send(
+        &self,
+        cx: &mut Context<'_>,
+        msg: &mut Option<Message>,
+    ) -> Poll<Result<(), Error>> {
         let driver = {
             let mut g = self.lock();
             if let Some(e) = Self::end_error(&g) {

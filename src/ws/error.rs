@@ -215,7 +215,10 @@ impl fmt::Display for Error {
         match self {
             Error::Protocol(p) => write!(f, "WebSocket protocol error: {p}"),
             Error::MessageTooBig { size, limit } => {
-                write!(f, "WebSocket message of {size} bytes exceeds the limit of {limit}")
+                write!(
+                    f,
+                    "WebSocket message of {size} bytes exceeds the limit of {limit}"
+                )
             }
             Error::Handshake(h) => write!(f, "WebSocket handshake failed: {h}"),
             Error::InvalidUrl(u) => write!(f, "invalid WebSocket URL: {u}"),

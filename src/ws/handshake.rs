@@ -344,10 +344,16 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(usize, Request)>, Rejection> 
         )));
     }
     if !has_token(header(req.headers, "connection"), "upgrade") {
-        return Err(Rejection::new(400, "Connection header must contain Upgrade"));
+        return Err(Rejection::new(
+            400,
+            "Connection header must contain Upgrade",
+        ));
     }
     if header(req.headers, "sec-websocket-version") != Some(b"13") {
-        return Err(Rejection::new(426, "unsupported Sec-WebSocket-Version (13 is)"));
+        return Err(Rejection::new(
+            426,
+            "unsupported Sec-WebSocket-Version (13 is)",
+        ));
     }
     let key = header(req.headers, "sec-websocket-key")
         .and_then(|k| std::str::from_utf8(k).ok())
@@ -413,7 +419,10 @@ mod tests {
         assert_eq!(status(&GOOD.replace("Upgrade: WebSocket\r\n", "")), 426);
         assert_eq!(status(&GOOD.replace("keep-alive, Upgrade", "close")), 400);
         assert_eq!(status(&GOOD.replace("Version: 13", "Version: 8")), 426);
-        assert_eq!(status(&GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ=")), 400);
+        assert_eq!(
+            status(&GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ=")),
+            400
+        );
         assert_eq!(status("GARBAGE\0\r\n\r\n"), 400);
         let big = format!("GET / HTTP/1.1\r\nX: {}\r\n", "a".repeat(9000));
         assert_eq!(status(&big), 431);
@@ -441,7 +450,13 @@ mod tests {
     fn urls() {
         let u = WsUrl::parse("WS://example.org?q=1").unwrap();
         assert_eq!((u.port, u.path.as_str()), (80, "/?q=1"));
-        for bad in ["ws://", "ws://h:99999/", "ws://h/#f", "ftp://h", "ws://[::1"] {
+        for bad in [
+            "ws://",
+            "ws://h:99999/",
+            "ws://h/#f",
+            "ftp://h",
+            "ws://[::1",
+        ] {
             assert!(WsUrl::parse(bad).is_err(), "{bad}");
         }
     }

@@ -74,7 +74,9 @@ mod protocol;
 
 use std::time::Duration;
 
-pub use codec::{encode_frame, parse_frame_header, Codec, Config, Event, FrameHeader, Opcode, Role};
+pub use codec::{
+    encode_frame, parse_frame_header, Codec, Config, Event, FrameHeader, Opcode, Role,
+};
 pub use conn::{WebSocket, WebSocketReceiver, WebSocketSender};
 pub use error::{close_code, Error, HandshakeError, ProtocolError};
 pub use handshake::{

@@ -128,7 +128,11 @@ where
 /// # Cancel safety
 ///
 /// Safe: the stream is dropped (closed).
-pub async fn client_on_with<S>(mut stream: S, url: &str, options: Options) -> Result<WebSocket, Error>
+pub async fn client_on_with<S>(
+    mut stream: S,
+    url: &str,
+    options: Options,
+) -> Result<WebSocket, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {

@@ -39,9 +39,15 @@ async fn web_ws_text_and_binary_echo() {
     common::run_portable(async {
         let mut c = open("/").await;
         c.send("héllo from the browser").await.unwrap();
-        assert_eq!(c.recv().await.unwrap(), Message::Text("héllo from the browser".into()));
+        assert_eq!(
+            c.recv().await.unwrap(),
+            Message::Text("héllo from the browser".into())
+        );
         c.send(vec![0u8, 1, 254, 255]).await.unwrap();
-        assert_eq!(c.recv().await.unwrap(), Message::Binary(vec![0, 1, 254, 255]));
+        assert_eq!(
+            c.recv().await.unwrap(),
+            Message::Binary(vec![0, 1, 254, 255])
+        );
         c.send(Message::Text(String::new())).await.unwrap();
         assert_eq!(c.recv().await.unwrap(), Message::Text(String::new()));
         c.close(1000, "done").await.unwrap();
@@ -52,8 +58,10 @@ async fn web_ws_text_and_binary_echo() {
 #[wasm_bindgen_test]
 async fn web_ws_one_mebibyte_messages() {
     common::run_portable(async {
-        let mut o = Options::default();
-        o.recv_limit = 4 << 20;
+        let o = Options {
+            recv_limit: 4 << 20,
+            ..Options::default()
+        };
         let mut c = ws::connect_with(&url("/"), o).await.unwrap();
         let big: Vec<u8> = (0..1 << 20).map(|i| (i * 31 % 256) as u8).collect();
         c.send(big.clone()).await.unwrap();
@@ -70,7 +78,10 @@ async fn web_ws_client_close_code_then_sends_fail() {
     common::run_portable(async {
         let mut c = open("/").await;
         // 1001 is valid on the wire but browsers forbid it from script: a typed error.
-        assert!(matches!(c.close(1001, "").await, Err(Error::InvalidClose(1001))));
+        assert!(matches!(
+            c.close(1001, "").await,
+            Err(Error::InvalidClose(1001))
+        ));
         c.close(4000, "browser done").await.unwrap();
         // The server echoed the code.
         assert_eq!(
@@ -118,10 +129,16 @@ async fn web_ws_server_going_away_is_an_error_not_a_hang() {
 #[wasm_bindgen_test]
 async fn web_ws_refused_connection_and_bad_url_are_typed_errors() {
     common::run_portable(async {
-        assert!(matches!(ws::connect("http://127.0.0.1/").await, Err(Error::InvalidUrl(_))));
+        assert!(matches!(
+            ws::connect("http://127.0.0.1/").await,
+            Err(Error::InvalidUrl(_))
+        ));
         // Port 9 (discard) has no server on loopback here.
         let e = ws::connect("ws://127.0.0.1:9/").await.unwrap_err();
-        assert!(matches!(e, Error::Handshake(HandshakeError::Refused)), "{e}");
+        assert!(
+            matches!(e, Error::Handshake(HandshakeError::Refused)),
+            "{e}"
+        );
     })
     .await;
 }
@@ -131,8 +148,10 @@ async fn web_ws_send_flow_control_under_a_slow_server() {
     common::run_portable(async {
         const MSG: usize = 256 * 1024;
         const HIGH: usize = 512 * 1024;
-        let mut o = Options::default();
-        o.recv_limit = 16 << 20;
+        let o = Options {
+            recv_limit: 16 << 20,
+            ..Options::default()
+        };
         let (tx, mut rx) = ws::connect_with(&url("/slow"), o).await.unwrap().split();
         tx.set_write_buffer_limits(HIGH, 128 * 1024);
         let mut max_seen = 0;
@@ -141,11 +160,20 @@ async fn web_ws_send_flow_control_under_a_slow_server() {
             tx.send(vec![i as u8; MSG]).await.unwrap();
             let b = tx.buffered_amount();
             max_seen = max_seen.max(b);
-            assert!(b <= HIGH + MSG, "buffered {b} after a send: the watermark did not hold");
+            assert!(
+                b <= HIGH + MSG,
+                "buffered {b} after a send: the watermark did not hold"
+            );
         }
-        assert!(max_seen > HIGH, "the slow server never made sends wait ({max_seen})");
+        assert!(
+            max_seen > HIGH,
+            "the slow server never made sends wait ({max_seen})"
+        );
         for i in 0..n {
-            assert_eq!(rx.recv().await.unwrap(), Message::Binary(vec![i as u8; MSG]));
+            assert_eq!(
+                rx.recv().await.unwrap(),
+                Message::Binary(vec![i as u8; MSG])
+            );
         }
     })
     .await;
@@ -154,8 +182,10 @@ async fn web_ws_send_flow_control_under_a_slow_server() {
 #[wasm_bindgen_test]
 async fn web_ws_receive_buffer_limit_is_a_typed_error() {
     common::run_portable(async {
-        let mut o = Options::default();
-        o.recv_limit = 64 * 1024;
+        let o = Options {
+            recv_limit: 64 * 1024,
+            ..Options::default()
+        };
         let c = ws::connect_with(&url("/"), o).await.unwrap();
         c.send("flood:64:4096").await.unwrap();
         // Nothing is received, so the queue passes its limit; sends then fail with the error.
