@@ -23,6 +23,13 @@ use super::error::{close_code, Error, ProtocolError};
 use super::message::Message;
 
 /// Which side of the connection the codec is (decides masking).
+///
+/// ```
+/// use tulipa::ws::{Codec, Message, Role};
+/// let mut client = Codec::new(Role::Client, Default::default());
+/// client.send(&Message::Text("x".into())).unwrap();
+/// assert_eq!(client.output()[1] & 0x80, 0x80); // the mask bit
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// The side that opened the connection: masks every frame it sends, rejects masked
@@ -58,6 +65,11 @@ impl Default for Config {
 }
 
 /// Frame opcodes (RFC 6455 section 5.2).
+///
+/// ```
+/// use tulipa::ws::{parse_frame_header, Opcode};
+/// assert_eq!(parse_frame_header(&[0x89, 0]).unwrap().unwrap().opcode, Opcode::Ping);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opcode {
     /// 0x0: a continuation of a fragmented message.
@@ -104,6 +116,11 @@ impl Opcode {
 }
 
 /// A parsed frame header.
+///
+/// ```
+/// let h = tulipa::ws::parse_frame_header(&[0x82, 0xFE, 0x01, 0x00, 1, 2, 3, 4]).unwrap().unwrap();
+/// assert_eq!((h.payload_len, h.header_len, h.mask), (256, 8, Some([1, 2, 3, 4])));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameHeader {
     /// FIN: the last frame of a message.
@@ -256,6 +273,14 @@ fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
 }
 
 /// What the codec found in the input.
+///
+/// ```
+/// use tulipa::ws::{Codec, Event, Role};
+/// let mut client = Codec::new(Role::Client, Default::default());
+/// client.receive(&[0x89, 0x02, b'h', b'i']); // a ping from the server
+/// assert_eq!(client.next_event().unwrap(), Some(Event::Ping(b"hi".to_vec())));
+/// assert!(!client.output().is_empty()); // the pong, queued
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A complete text or binary message (fragments joined, text validated).

@@ -623,6 +623,21 @@ impl WebSocket {
 }
 
 /// The sending half of a [`WebSocket`] (cloneable).
+///
+/// ```
+/// # #[cfg(not(target_arch = "wasm32"))]
+/// tulipa::run(async {
+///     let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let url = format!("ws://{}/", l.local_addr().unwrap());
+///     let _s = tulipa::ws::serve(l, |mut ws: tulipa::ws::WebSocket| async move {
+///         while ws.recv().await.is_ok() {}
+///     });
+///     let (tx, _rx) = tulipa::ws::connect(&url).await.unwrap().split();
+///     let tx2 = tx.clone();
+///     tx.send("one").await.unwrap();
+///     tx2.send("two").await.unwrap();
+/// });
+/// ```
 pub struct WebSocketSender {
     shared: Arc<Shared>,
 }
@@ -722,6 +737,19 @@ impl WebSocketSender {
 }
 
 /// The receiving half of a [`WebSocket`].
+///
+/// ```
+/// # #[cfg(not(target_arch = "wasm32"))]
+/// tulipa::run(async {
+///     let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let url = format!("ws://{}/", l.local_addr().unwrap());
+///     let _s = tulipa::ws::serve(l, |ws: tulipa::ws::WebSocket| async move {
+///         ws.close(4000, "go").await.unwrap();
+///     });
+///     let (_tx, mut rx) = tulipa::ws::connect(&url).await.unwrap().split();
+///     assert!(rx.recv().await.unwrap().is_close());
+/// });
+/// ```
 pub struct WebSocketReceiver {
     shared: Arc<Shared>,
 }

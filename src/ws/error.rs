@@ -5,6 +5,10 @@ use std::io;
 use std::sync::Arc;
 
 /// Close codes of RFC 6455 section 7.4.1 that tulipa sends or reports.
+///
+/// ```
+/// assert_eq!(tulipa::ws::close_code::MESSAGE_TOO_BIG, 1009);
+/// ```
 pub mod close_code {
     /// 1000: the purpose of the connection was fulfilled.
     pub const NORMAL: u16 = 1000;
@@ -32,6 +36,13 @@ pub mod close_code {
 
     /// Whether `code` may appear in a close frame on the wire (RFC 6455 7.4.1 and 7.4.2:
     /// 1000–1003, 1007–1014, and the registered / private ranges 3000–4999).
+    ///
+    /// ```
+    /// use tulipa::ws::close_code;
+    /// assert!(close_code::is_sendable(close_code::NORMAL));
+    /// assert!(close_code::is_sendable(4000));
+    /// assert!(!close_code::is_sendable(close_code::ABNORMAL)); // reported, never sent
+    /// ```
     pub fn is_sendable(code: u16) -> bool {
         matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
     }
@@ -39,6 +50,13 @@ pub mod close_code {
 
 /// A violation of RFC 6455 by the peer. The connection is closed with
 /// [`ProtocolError::close_code`] (1002, or 1007 for invalid UTF-8).
+///
+/// ```
+/// use tulipa::ws::{Codec, Error, ProtocolError, Role};
+/// let mut server = Codec::new(Role::Server, Default::default());
+/// server.receive(&[0x81, 0x00]); // an unmasked text frame from a "client"
+/// assert!(matches!(server.next_event(), Err(Error::Protocol(ProtocolError::UnmaskedFrame))));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProtocolError {
@@ -112,6 +130,12 @@ impl fmt::Display for ProtocolError {
 impl std::error::Error for ProtocolError {}
 
 /// A failed opening handshake.
+///
+/// ```
+/// use tulipa::ws::{check_response, HandshakeError};
+/// let e = check_response(b"HTTP/1.1 403 Forbidden\r\n\r\n", "key").unwrap_err();
+/// assert_eq!(e, HandshakeError::Status(403, "Forbidden".into()));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HandshakeError {
@@ -154,6 +178,14 @@ impl fmt::Display for HandshakeError {
 }
 
 /// The error of every `tulipa::ws` operation, the same on both targets.
+///
+/// ```
+/// # #[cfg(not(target_arch = "wasm32"))]
+/// tulipa::run(async {
+///     let e = tulipa::ws::connect("ftp://example.org/").await.unwrap_err();
+///     assert!(matches!(e, tulipa::ws::Error::InvalidUrl(_)));
+/// });
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {

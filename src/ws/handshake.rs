@@ -218,6 +218,13 @@ pub fn check_response(buf: &[u8], key: &str) -> Result<Option<usize>, HandshakeE
 }
 
 /// A valid upgrade request, as the server sees it.
+///
+/// ```
+/// let req = b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+///     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+/// let (_, r) = tulipa::ws::parse_request(req).unwrap().unwrap();
+/// assert_eq!(r.path, "/chat");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// The request target (path and query).
@@ -246,6 +253,11 @@ impl Request {
 }
 
 /// A refused upgrade: the HTTP status to answer with.
+///
+/// ```
+/// let r = tulipa::ws::parse_request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap_err();
+/// assert_eq!((r.status, r.path.as_deref()), (426, Some("/")));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     /// 400, 405, 426, 431 or 505.

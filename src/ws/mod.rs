@@ -95,6 +95,10 @@ pub use crate::sys::ws::{
 pub use crate::sys::ws::{connect, connect_with};
 
 /// How often the browser backend looks at `bufferedAmount` while a send waits.
+///
+/// ```
+/// assert_eq!(tulipa::ws::BROWSER_POLL_INTERVAL.as_millis(), 4);
+/// ```
 pub const BROWSER_POLL_INTERVAL: Duration = Duration::from_millis(4);
 
 /// Connection options, the same on both targets (see the table in the module docs for

@@ -14,6 +14,18 @@ use super::message::Message;
 ///
 /// The callbacks are called one at a time from the connection's dispatcher task, never
 /// from inside a [`WebSocketTransport`] method, so a callback may use the transport freely.
+///
+/// ```
+/// use tulipa::ws::{Error, Message, WebSocketProtocol, WebSocketTransport};
+///
+/// /// Counts messages and says how many when the connection ends.
+/// struct Counter { n: usize, transport: Option<WebSocketTransport> }
+/// impl WebSocketProtocol for Counter {
+///     fn connection_made(&mut self, t: WebSocketTransport) { self.transport = Some(t); }
+///     fn message_received(&mut self, _m: Message) { self.n += 1; }
+///     fn connection_lost(&mut self, e: Option<Error>) { println!("{} messages, {e:?}", self.n); }
+/// }
+/// ```
 pub trait WebSocketProtocol {
     /// The connection is open; keep the transport to send.
     fn connection_made(&mut self, transport: WebSocketTransport) {
@@ -38,6 +50,27 @@ pub trait WebSocketProtocol {
 }
 
 /// The sending side of a connection run by [`run_protocol`]: cheap to clone, never waits.
+///
+/// ```
+/// # #[cfg(not(target_arch = "wasm32"))]
+/// # tulipa::run(async {
+/// # use tulipa::ws::*;
+/// # struct P(std::rc::Rc<std::cell::RefCell<Option<WebSocketTransport>>>);
+/// # impl WebSocketProtocol for P {
+/// #     fn connection_made(&mut self, t: WebSocketTransport) { *self.0.borrow_mut() = Some(t); }
+/// #     fn message_received(&mut self, _: Message) {}
+/// # }
+/// # let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let url = format!("ws://{}/", l.local_addr().unwrap());
+/// # let _s = serve(l, |mut ws: WebSocket| async move { while ws.recv().await.is_ok() {} });
+/// # let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+/// # let _task = tulipa::spawn_local(run_protocol(connect(&url).await.unwrap(), P(slot.clone())));
+/// # while slot.borrow().is_none() { tulipa::yield_now().await; }
+/// # let transport: WebSocketTransport = slot.borrow().clone().unwrap();
+/// transport.send("hello").unwrap();
+/// transport.close(1000, "done").unwrap();
+/// # });
+/// ```
 #[derive(Clone)]
 pub struct WebSocketTransport {
     shared: Arc<Shared>,
@@ -61,6 +94,27 @@ impl WebSocketTransport {
     ///
     /// [`Error::ConnectionClosed`] (or the error that ended the connection) once closing;
     /// [`Error::InvalidClose`] for a `Close` with a code that may not be sent.
+    ///
+    /// ```
+    /// # #[cfg(not(target_arch = "wasm32"))]
+    /// # tulipa::run(async {
+    /// # use tulipa::ws::*;
+    /// # struct P(std::rc::Rc<std::cell::RefCell<Option<WebSocketTransport>>>);
+    /// # impl WebSocketProtocol for P {
+    /// #     fn connection_made(&mut self, t: WebSocketTransport) { *self.0.borrow_mut() = Some(t); }
+    /// #     fn message_received(&mut self, _: Message) {}
+    /// # }
+    /// # let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let url = format!("ws://{}/", l.local_addr().unwrap());
+    /// # let _s = serve(l, |mut ws: WebSocket| async move { while ws.recv().await.is_ok() {} });
+    /// # let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    /// # let _task = tulipa::spawn_local(run_protocol(connect(&url).await.unwrap(), P(slot.clone())));
+    /// # while slot.borrow().is_none() { tulipa::yield_now().await; }
+    /// # let transport: WebSocketTransport = slot.borrow().clone().unwrap();
+    /// transport.send("queued at once").unwrap();
+    /// assert!(transport.write_buffer_size() > 0);
+    /// # });
+    /// ```
     pub fn send(&self, message: impl Into<Message>) -> Result<(), Error> {
         self.shared.push_now(message.into())
     }
@@ -70,6 +124,27 @@ impl WebSocketTransport {
     /// # Errors
     ///
     /// As [`WebSocketTransport::send`].
+    ///
+    /// ```
+    /// # #[cfg(not(target_arch = "wasm32"))]
+    /// # tulipa::run(async {
+    /// # use tulipa::ws::*;
+    /// # struct P(std::rc::Rc<std::cell::RefCell<Option<WebSocketTransport>>>);
+    /// # impl WebSocketProtocol for P {
+    /// #     fn connection_made(&mut self, t: WebSocketTransport) { *self.0.borrow_mut() = Some(t); }
+    /// #     fn message_received(&mut self, _: Message) {}
+    /// # }
+    /// # let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let url = format!("ws://{}/", l.local_addr().unwrap());
+    /// # let _s = serve(l, |mut ws: WebSocket| async move { while ws.recv().await.is_ok() {} });
+    /// # let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    /// # let _task = tulipa::spawn_local(run_protocol(connect(&url).await.unwrap(), P(slot.clone())));
+    /// # while slot.borrow().is_none() { tulipa::yield_now().await; }
+    /// # let transport: WebSocketTransport = slot.borrow().clone().unwrap();
+    /// transport.close(1000, "bye").unwrap();
+    /// assert!(transport.is_closing());
+    /// # });
+    /// ```
     pub fn close(&self, code: u16, reason: &str) -> Result<(), Error> {
         self.send(Message::Close {
             code,
@@ -78,31 +153,153 @@ impl WebSocketTransport {
     }
 
     /// Drops the connection without a closing handshake (see [`WebSocket::abort`]).
+    ///
+    /// ```
+    /// # #[cfg(not(target_arch = "wasm32"))]
+    /// # tulipa::run(async {
+    /// # use tulipa::ws::*;
+    /// # struct P(std::rc::Rc<std::cell::RefCell<Option<WebSocketTransport>>>);
+    /// # impl WebSocketProtocol for P {
+    /// #     fn connection_made(&mut self, t: WebSocketTransport) { *self.0.borrow_mut() = Some(t); }
+    /// #     fn message_received(&mut self, _: Message) {}
+    /// # }
+    /// # let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let url = format!("ws://{}/", l.local_addr().unwrap());
+    /// # let _s = serve(l, |mut ws: WebSocket| async move { while ws.recv().await.is_ok() {} });
+    /// # let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    /// # let _task = tulipa::spawn_local(run_protocol(connect(&url).await.unwrap(), P(slot.clone())));
+    /// # while slot.borrow().is_none() { tulipa::yield_now().await; }
+    /// # let transport: WebSocketTransport = slot.borrow().clone().unwrap();
+    /// transport.abort();
+    /// assert!(transport.is_closing());
+    /// # });
+    /// ```
     pub fn abort(&self) {
         self.shared.request_abort();
     }
 
     /// `close` or `abort` was called, or the connection ended.
+    ///
+    /// ```
+    /// # #[cfg(not(target_arch = "wasm32"))]
+    /// # tulipa::run(async {
+    /// # use tulipa::ws::*;
+    /// # struct P(std::rc::Rc<std::cell::RefCell<Option<WebSocketTransport>>>);
+    /// # impl WebSocketProtocol for P {
+    /// #     fn connection_made(&mut self, t: WebSocketTransport) { *self.0.borrow_mut() = Some(t); }
+    /// #     fn message_received(&mut self, _: Message) {}
+    /// # }
+    /// # let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let url = format!("ws://{}/", l.local_addr().unwrap());
+    /// # let _s = serve(l, |mut ws: WebSocket| async move { while ws.recv().await.is_ok() {} });
+    /// # let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    /// # let _task = tulipa::spawn_local(run_protocol(connect(&url).await.unwrap(), P(slot.clone())));
+    /// # while slot.borrow().is_none() { tulipa::yield_now().await; }
+    /// # let transport: WebSocketTransport = slot.borrow().clone().unwrap();
+    /// assert!(!transport.is_closing());
+    /// # });
+    /// ```
     pub fn is_closing(&self) -> bool {
         self.shared.is_closing()
     }
 
     /// Stops delivering messages (see [`WebSocket::pause_reading`]).
+    ///
+    /// ```
+    /// # #[cfg(not(target_arch = "wasm32"))]
+    /// # tulipa::run(async {
+    /// # use tulipa::ws::*;
+    /// # struct P(std::rc::Rc<std::cell::RefCell<Option<WebSocketTransport>>>);
+    /// # impl WebSocketProtocol for P {
+    /// #     fn connection_made(&mut self, t: WebSocketTransport) { *self.0.borrow_mut() = Some(t); }
+    /// #     fn message_received(&mut self, _: Message) {}
+    /// # }
+    /// # let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let url = format!("ws://{}/", l.local_addr().unwrap());
+    /// # let _s = serve(l, |mut ws: WebSocket| async move { while ws.recv().await.is_ok() {} });
+    /// # let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    /// # let _task = tulipa::spawn_local(run_protocol(connect(&url).await.unwrap(), P(slot.clone())));
+    /// # while slot.borrow().is_none() { tulipa::yield_now().await; }
+    /// # let transport: WebSocketTransport = slot.borrow().clone().unwrap();
+    /// transport.pause_reading();
+    /// # });
+    /// ```
     pub fn pause_reading(&self) {
         self.shared.set_reading(true);
     }
 
     /// Resumes delivering messages.
+    ///
+    /// ```
+    /// # #[cfg(not(target_arch = "wasm32"))]
+    /// # tulipa::run(async {
+    /// # use tulipa::ws::*;
+    /// # struct P(std::rc::Rc<std::cell::RefCell<Option<WebSocketTransport>>>);
+    /// # impl WebSocketProtocol for P {
+    /// #     fn connection_made(&mut self, t: WebSocketTransport) { *self.0.borrow_mut() = Some(t); }
+    /// #     fn message_received(&mut self, _: Message) {}
+    /// # }
+    /// # let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let url = format!("ws://{}/", l.local_addr().unwrap());
+    /// # let _s = serve(l, |mut ws: WebSocket| async move { while ws.recv().await.is_ok() {} });
+    /// # let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    /// # let _task = tulipa::spawn_local(run_protocol(connect(&url).await.unwrap(), P(slot.clone())));
+    /// # while slot.borrow().is_none() { tulipa::yield_now().await; }
+    /// # let transport: WebSocketTransport = slot.borrow().clone().unwrap();
+    /// transport.pause_reading();
+    /// transport.resume_reading();
+    /// # });
+    /// ```
     pub fn resume_reading(&self) {
         self.shared.set_reading(false);
     }
 
     /// Bytes buffered to send (see [`WebSocket::buffered_amount`]).
+    ///
+    /// ```
+    /// # #[cfg(not(target_arch = "wasm32"))]
+    /// # tulipa::run(async {
+    /// # use tulipa::ws::*;
+    /// # struct P(std::rc::Rc<std::cell::RefCell<Option<WebSocketTransport>>>);
+    /// # impl WebSocketProtocol for P {
+    /// #     fn connection_made(&mut self, t: WebSocketTransport) { *self.0.borrow_mut() = Some(t); }
+    /// #     fn message_received(&mut self, _: Message) {}
+    /// # }
+    /// # let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let url = format!("ws://{}/", l.local_addr().unwrap());
+    /// # let _s = serve(l, |mut ws: WebSocket| async move { while ws.recv().await.is_ok() {} });
+    /// # let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    /// # let _task = tulipa::spawn_local(run_protocol(connect(&url).await.unwrap(), P(slot.clone())));
+    /// # while slot.borrow().is_none() { tulipa::yield_now().await; }
+    /// # let transport: WebSocketTransport = slot.borrow().clone().unwrap();
+    /// assert_eq!(transport.write_buffer_size(), 0);
+    /// # });
+    /// ```
     pub fn write_buffer_size(&self) -> usize {
         self.shared.buffered()
     }
 
     /// Sets the watermarks of `pause_writing` / `resume_writing`.
+    ///
+    /// ```
+    /// # #[cfg(not(target_arch = "wasm32"))]
+    /// # tulipa::run(async {
+    /// # use tulipa::ws::*;
+    /// # struct P(std::rc::Rc<std::cell::RefCell<Option<WebSocketTransport>>>);
+    /// # impl WebSocketProtocol for P {
+    /// #     fn connection_made(&mut self, t: WebSocketTransport) { *self.0.borrow_mut() = Some(t); }
+    /// #     fn message_received(&mut self, _: Message) {}
+    /// # }
+    /// # let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let url = format!("ws://{}/", l.local_addr().unwrap());
+    /// # let _s = serve(l, |mut ws: WebSocket| async move { while ws.recv().await.is_ok() {} });
+    /// # let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    /// # let _task = tulipa::spawn_local(run_protocol(connect(&url).await.unwrap(), P(slot.clone())));
+    /// # while slot.borrow().is_none() { tulipa::yield_now().await; }
+    /// # let transport: WebSocketTransport = slot.borrow().clone().unwrap();
+    /// transport.set_write_buffer_limits(1 << 20, 1 << 16);
+    /// # });
+    /// ```
     pub fn set_write_buffer_limits(&self, high: usize, low: usize) {
         self.shared.set_limits(high, low);
     }
