@@ -47,7 +47,12 @@ fn ws_interop_tulipa_client_against_python_server() {
         .read_line(&mut line)
         .unwrap();
     let _peer = Peer(child);
-    let port: u16 = line.trim().strip_prefix("PORT ").expect("PORT line").parse().unwrap();
+    let port: u16 = line
+        .trim()
+        .strip_prefix("PORT ")
+        .expect("PORT line")
+        .parse()
+        .unwrap();
     let url = format!("ws://127.0.0.1:{port}/");
     tulipa::run(async move {
         timeout(Duration::from_secs(30), async {
@@ -59,7 +64,10 @@ fn ws_interop_tulipa_client_against_python_server() {
             assert_eq!(c.recv().await.unwrap(), Message::Binary(big));
             // Python sends this one as three fragments.
             c.send("fragment").await.unwrap();
-            assert_eq!(c.recv().await.unwrap(), Message::Text("fragmented ✓".into()));
+            assert_eq!(
+                c.recv().await.unwrap(),
+                Message::Text("fragmented ✓".into())
+            );
             // Server-initiated close with a code and reason.
             c.send("close:4003:python closes").await.unwrap();
             assert_eq!(

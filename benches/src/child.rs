@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use crate::report::Metric;
 use crate::workloads::{
-    channel, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, timers, ws, yields, Sizes,
-    Variant, Workload,
+    channel, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, timers, ws, yields,
+    Sizes, Variant, Workload,
 };
 
 /// The hidden first argument that turns the bench binary into a child.

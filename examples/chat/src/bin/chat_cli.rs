@@ -11,7 +11,9 @@ fn main() {
     use tulipa_chat_example::client;
 
     let mut args = std::env::args().skip(1);
-    let url = args.next().unwrap_or_else(|| "ws://127.0.0.1:8080/ws".to_owned());
+    let url = args
+        .next()
+        .unwrap_or_else(|| "ws://127.0.0.1:8080/ws".to_owned());
     let name = args.next().unwrap_or_else(|| "cli".to_owned());
     tulipa::run(async move {
         let (out, mut incoming) = match client::join(&url, &name).await {

@@ -80,14 +80,23 @@ mod native {
         match ws::parse_request(&head) {
             Ok(Some((_, req))) if req.path == "/ws" => {
                 // The handshake reads the head again: replay it in front of the stream.
-                let stream = Replay { head, pos: 0, inner: tcp };
+                let stream = Replay {
+                    head,
+                    pos: 0,
+                    inner: tcp,
+                };
                 if let Ok(ws) = ws::accept(stream).await {
                     chat(ws, id, room).await;
                 }
                 Ok(())
             }
-            Err(r) if r.path.is_some() => serve_file(&mut tcp, r.path.as_deref().unwrap(), root).await,
-            Ok(_) => tcp.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n").await,
+            Err(r) if r.path.is_some() => {
+                serve_file(&mut tcp, r.path.as_deref().unwrap(), root).await
+            }
+            Ok(_) => {
+                tcp.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                    .await
+            }
             Err(r) => tcp.write_all(&r.response()).await,
         }
     }
@@ -123,13 +132,23 @@ mod native {
 
     async fn serve_file(tcp: &mut TcpStream, path: &str, root: &Path) -> io::Result<()> {
         let path = path.split('?').next().unwrap_or("/");
-        let rel = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
+        let rel = if path == "/" {
+            "index.html"
+        } else {
+            path.trim_start_matches('/')
+        };
         let ok = !rel.split('/').any(|c| c == ".." || c.is_empty())
             && (rel == "index.html" || rel.starts_with("pkg/"));
-        let body = if ok { std::fs::read(root.join(rel)).ok() } else { None };
+        let body = if ok {
+            std::fs::read(root.join(rel)).ok()
+        } else {
+            None
+        };
         let Some(body) = body else {
             return tcp
-                .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
                 .await;
         };
         let kind = match rel.rsplit('.').next() {
