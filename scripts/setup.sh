@@ -196,10 +196,13 @@ setup_node() {
 WEBSOCKETS_VERSION=17.4
 setup_python_websockets() {
     command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
-    if python3 -c 'import websockets' >/dev/null 2>&1; then
+    # tests/ws_peer/peer.py uses the websockets.asyncio API (websockets 13 or later; Debian
+    # 12's python3-websockets is 10.4), so it comes from PyPI.
+    if python3 -c 'import websockets.asyncio.server' >/dev/null 2>&1; then
         say "python websockets $(python3 -c 'import websockets; print(websockets.__version__)'): present"
         return
     fi
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
     say "installing python websockets==$WEBSOCKETS_VERSION"
     python3 -m pip install --quiet "websockets==$WEBSOCKETS_VERSION" ||
         python3 -m pip install --quiet --break-system-packages "websockets==$WEBSOCKETS_VERSION" ||

@@ -15,7 +15,7 @@ const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ws_peer/peer.py")
 
 fn python_ready() {
     let ok = Command::new("python3")
-        .args(["-c", "import websockets"])
+        .args(["-c", "import websockets.asyncio.server"])
         .status()
         .is_ok_and(|s| s.success());
     assert!(
