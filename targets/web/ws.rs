@@ -139,7 +139,9 @@ pub async fn connect_with(url: &str, options: Options) -> Result<WebSocket, Erro
             if let Some(w) = w {
                 w.wake();
             }
-            if ev.code() == close_code::ABNORMAL || !ev.was_clean() && ev.code() != 1000 {
+            if shared.is_ended() {
+                // Already ended (the receive limit): that error stands.
+            } else if ev.code() == close_code::ABNORMAL || (!ev.was_clean() && ev.code() != 1000) {
                 shared.finish(Err(Error::ConnectionLost));
             } else {
                 shared.push_incoming(
