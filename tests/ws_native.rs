@@ -551,3 +551,70 @@ fn ws_protocol_gets_made_messages_flow_and_lost_in_order() {
         assert_eq!(log.len(), 6);
     });
 }
+
+#[test]
+fn ws_paused_client_stops_reading_so_the_server_feels_back_pressure() {
+    run(async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/", l.local_addr().unwrap());
+        let blocked_after = Rc::new(Cell::new(None));
+        let b2 = blocked_after.clone();
+        let _server = ws::serve(l, move |ws: ws::WebSocket| {
+            let blocked_after = b2.clone();
+            async move {
+                ws.set_write_buffer_limits(64 * 1024, 16 * 1024);
+                for i in 0..10_000usize {
+                    let send = ws.send(vec![3u8; 16 * 1024]);
+                    if timeout(Duration::from_millis(300), send).await.is_err() {
+                        blocked_after.set(Some(i));
+                        return;
+                    }
+                }
+            }
+        });
+        let o = Options {
+            recv_limit: 64 * 1024,
+            ..Options::default()
+        };
+        let mut c = ws::connect_with(&url, o).await.unwrap();
+        c.pause_reading();
+        while blocked_after.get().is_none() {
+            tulipa::sleep(Duration::from_millis(10)).await;
+        }
+        // The server blocked after the client's queue limit, the socket buffers and the
+        // server's watermark filled: far fewer than the 10,000 messages it wanted to send.
+        let sent = blocked_after.get().unwrap();
+        assert!(sent < 10_000, "the server never blocked");
+        c.resume_reading();
+        // Everything that was sent arrives once reading resumes.
+        for _ in 0..sent {
+            assert_eq!(
+                c.recv().await.unwrap(),
+                Message::Binary(vec![3u8; 16 * 1024])
+            );
+        }
+    });
+}
+
+#[test]
+fn ws_client_that_never_sends_a_handshake_is_dropped_after_the_timeout() {
+    run(async {
+        let o = Options {
+            handshake_timeout: Duration::from_millis(200),
+            ..Options::default()
+        };
+        let (_server, url) = echo_server(o).await;
+        let addr = url
+            .trim_start_matches("ws://")
+            .trim_end_matches('/')
+            .to_owned();
+        let mut idle = TcpStream::connect(addr.as_str()).await.unwrap();
+        let mut b = [0u8; 16];
+        // The server closes the silent connection (EOF, or a reset).
+        let n = timeout(Duration::from_secs(5), idle.read(&mut b))
+            .await
+            .expect("the server kept a silent connection open");
+        assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+        check_echo(&url).await;
+    });
+}
