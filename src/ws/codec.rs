@@ -342,8 +342,10 @@ fn validate_utf8(data: &[u8], valid: &mut usize, fin: bool) -> Result<(), Protoc
 pub struct Codec {
     role: Role,
     config: Config,
+    /// Received bytes are `input[pos..end]`; `input[end..]` is zeroed room for reads.
     input: Vec<u8>,
     pos: usize,
+    end: usize,
     partial: Option<Partial>,
     output: Vec<u8>,
     close_sent: bool,
@@ -365,6 +367,7 @@ impl Codec {
             config,
             input: Vec::new(),
             pos: 0,
+            end: 0,
             partial: None,
             output: Vec::new(),
             close_sent: false,
@@ -399,11 +402,58 @@ impl Codec {
         if self.failed || self.close_received {
             return;
         }
-        if self.pos > 0 && self.pos * 2 >= self.input.len() {
-            self.input.drain(..self.pos);
+        let room = self.read_buffer(data.len());
+        room[..data.len()].copy_from_slice(data);
+        self.commit_read(data.len());
+    }
+
+    /// Room to read at least `want` bytes straight into the codec's input (saves the copy
+    /// that [`Codec::receive`] makes); then call [`Codec::commit_read`] with the count read.
+    ///
+    /// ```
+    /// use tulipa::ws::{Codec, Event, Message, Role};
+    /// let mut c = Codec::new(Role::Client, Default::default());
+    /// let frame = [0x81, 0x02, b'h', b'i'];
+    /// let room = c.read_buffer(1024);
+    /// room[..4].copy_from_slice(&frame); // as a socket read would
+    /// c.commit_read(4);
+    /// assert_eq!(c.next_event().unwrap(), Some(Event::Message(Message::Text("hi".into()))));
+    /// ```
+    pub fn read_buffer(&mut self, want: usize) -> &mut [u8] {
+        // Compact: move the partial frame to the front once it is at most half the data.
+        if self.pos > 0 && (self.pos == self.end || self.pos * 2 >= self.end) {
+            self.input.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
             self.pos = 0;
         }
-        self.input.extend_from_slice(data);
+        // A buffer grown for one large frame is given back once it is empty again.
+        if self.end == 0 && self.input.len() > (1 << 20) && want <= (1 << 20) {
+            self.input = Vec::new();
+        }
+        if self.input.len() < self.end + want {
+            self.input.resize(self.end + want, 0);
+        }
+        &mut self.input[self.end..]
+    }
+
+    /// Marks `n` bytes of [`Codec::read_buffer`] as received. Ignored once the connection
+    /// is closed for reading.
+    ///
+    /// ```
+    /// let mut c = tulipa::ws::Codec::new(tulipa::ws::Role::Client, Default::default());
+    /// c.read_buffer(16)[..2].copy_from_slice(&[0x81, 0x05]);
+    /// c.commit_read(2);
+    /// assert_eq!(c.buffered_input(), 2);
+    /// ```
+    pub fn commit_read(&mut self, n: usize) {
+        if self.failed || self.close_received {
+            return;
+        }
+        assert!(
+            self.end + n <= self.input.len(),
+            "commit_read past read_buffer"
+        );
+        self.end += n;
     }
 
     /// Bytes received but not yet parsed (a partial frame).
@@ -413,7 +463,7 @@ impl Codec {
     /// assert_eq!(c.buffered_input(), 0);
     /// ```
     pub fn buffered_input(&self) -> usize {
-        self.input.len() - self.pos
+        self.end - self.pos
     }
 
     /// The next event in the input, `Ok(None)` if it needs more bytes (or the connection
@@ -431,6 +481,7 @@ impl Codec {
                 self.failed = true;
                 self.input = Vec::new();
                 self.pos = 0;
+                self.end = 0;
                 self.partial = None;
                 if !self.close_sent {
                     self.queue_close(code, "");
@@ -445,7 +496,7 @@ impl Codec {
             if self.failed || self.close_received {
                 return Ok(None);
             }
-            let buf = &self.input[self.pos..];
+            let buf = &self.input[self.pos..self.end];
             let Some(h) = parse_frame_header(buf)? else {
                 return Ok(None);
             };

@@ -413,7 +413,6 @@ async fn drive<S>(mut stream: S, mut codec: Codec, shared: Arc<Shared>, close_ti
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut buf = vec![0u8; READ_CHUNK];
     let mut out = Vec::new();
     let mut failure: Option<Error> = None;
     let mut close_deadline: Option<Pin<Box<crate::time::Sleep>>> = None;
@@ -485,7 +484,8 @@ where
             // 5. Read: while the handles have room, and always while closing (the answer
             // to our close must get through; messages over the limit are then dropped).
             if (may_read || codec.close_sent()) && failure.is_none() {
-                match Pin::new(&mut stream).poll_read(cx, &mut buf) {
+                let room = codec.read_buffer(READ_CHUNK);
+                match Pin::new(&mut stream).poll_read(cx, room) {
                     Poll::Ready(Ok(0)) => {
                         return Poll::Ready(if codec.is_closed() {
                             Ok(())
@@ -494,7 +494,7 @@ where
                         });
                     }
                     Poll::Ready(Ok(n)) => {
-                        codec.receive(&buf[..n]);
+                        codec.commit_read(n);
                         if let Err(e) = deliver(&mut codec, &shared) {
                             failure = Some(e);
                         }
