@@ -61,6 +61,9 @@
 //! | [`Options::config`] size limits | enforced (1009) | not applicable (the browser's own limits) |
 //! | send flow control | exact, as the socket drains | `bufferedAmount` polled every 4 ms |
 //! | receive back-pressure | socket not read past `recv_limit` or while paused | buffered to `recv_limit`, then [`Error::ReceiveBufferFull`] |
+//! | close codes `close` accepts | 1000–1003, 1007–1014, 3000–4999 | 1000, 3000–4999 (the browser's rule); others are [`Error::InvalidClose`] |
+//! | dropping every handle | closes with 1001 | closes with 1000 |
+//! | [`WebSocket::abort`] | drops the TCP connection, no close frame (peer sees 1006) | a normal close with 1000 (browsers cannot abort) |
 //! | handshake errors | [`HandshakeError`] with the status, header or reason | [`HandshakeError::Refused`] (browsers give no detail) |
 //! | server: [`serve`], [`accept`], [`client_on`] | yes | absent (a page cannot listen) |
 //! | sans-I/O [`Codec`], handshake helpers | yes | yes (portable; used natively) |
