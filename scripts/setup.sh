@@ -31,7 +31,7 @@ tool_version() {
 # and X is the same everywhere (and in Cargo.lock).
 check_pins() {
     local manifest pin bad=0
-    for manifest in Cargo.toml web-tests/Cargo.toml examples/browser/Cargo.toml examples/chat/Cargo.toml; do
+    for manifest in Cargo.toml web-tests/Cargo.toml examples/browser/Cargo.toml examples/chat/Cargo.toml benches/browser/Cargo.toml; do
         [[ -f $manifest ]] || continue
         while IFS= read -r pin; do
             if [[ $pin != "=$WASM_BINDGEN_VERSION" ]]; then

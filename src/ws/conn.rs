@@ -527,7 +527,8 @@ impl WebSocket {
     }
 
     /// Sets the send buffer's watermarks: `send` waits once more than `high` bytes are
-    /// buffered, until at most `low` are (defaults 64 KiB and 16 KiB).
+    /// buffered, until at most `low` are (defaults 64 KiB and 16 KiB natively, 1 MiB and
+    /// 256 KiB in the browser).
     ///
     /// ```
     /// # #[cfg(not(target_arch = "wasm32"))]

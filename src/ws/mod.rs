@@ -34,7 +34,8 @@
 //! [`client_on`] run the handshake over any futures-io stream (a TLS stream included).
 //!
 //! **Flow control.** `send` waits while more than the high watermark is buffered (default
-//! 64 KiB) until the buffer drains to the low watermark (16 KiB). Natively the buffer is
+//! 64 KiB natively, 1 MiB in the browser) until the buffer drains to the low watermark (a
+//! quarter of it). Natively the buffer is
 //! tulipa's own, drained as the socket accepts bytes. In the browser it is `bufferedAmount`,
 //! which has no drain event: tulipa polls it on the loop's timers every
 //! [`BROWSER_POLL_INTERVAL`] (4 ms) while a send waits, so a send resumes up to one interval
@@ -59,7 +60,7 @@
 //! | custom request headers ([`Options::headers`]) | sent | ignored (browsers forbid them) |
 //! | pings | answered automatically; none sent | answered by the browser; none visible |
 //! | [`Options::config`] size limits | enforced (1009) | not applicable (the browser's own limits) |
-//! | send flow control | exact, as the socket drains | `bufferedAmount` polled every 4 ms |
+//! | send flow control | exact, as the socket drains; default watermarks 64 KiB / 16 KiB | `bufferedAmount` polled every 4 ms; defaults 1 MiB / 256 KiB, since throughput is at most (high − low) per poll |
 //! | receive back-pressure | socket not read past `recv_limit` or while paused | buffered to `recv_limit`, then [`Error::ReceiveBufferFull`] |
 //! | close codes `close` accepts | 1000–1003, 1007–1014, 3000–4999 | 1000, 3000–4999 (the browser's rule); others are [`Error::InvalidClose`] |
 //! | dropping every handle | closes with 1001 | closes with 1000 |

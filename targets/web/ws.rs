@@ -22,6 +22,9 @@ use crate::ws::{
     close_code, Error, HandshakeError, Message, Options, WebSocket, WsUrl, BROWSER_POLL_INTERVAL,
 };
 
+/// The browser's default high watermark (low: a quarter of it).
+const BROWSER_HIGH: usize = 1 << 20;
+
 /// The codes `WebSocket.close()` accepts from script.
 fn browser_sendable(code: u16) -> bool {
     code == close_code::NORMAL || (3000..=4999).contains(&code)
@@ -86,6 +89,10 @@ pub async fn connect_with(url: &str, options: Options) -> Result<WebSocket, Erro
     let shared = Shared::new();
     shared.set_recv_limit(options.recv_limit);
     shared.set_close_rule(browser_sendable, close_code::NORMAL);
+    // `bufferedAmount` is only seen every BROWSER_POLL_INTERVAL, so the window between the
+    // watermarks bounds throughput at (high - low) / interval: the browser's defaults are
+    // larger than the native ones (see the table in `tulipa::ws`).
+    shared.set_limits(BROWSER_HIGH, BROWSER_HIGH / 4);
     let opening = Rc::new(RefCell::new(Opening::default()));
 
     let on_open = {
