@@ -618,3 +618,29 @@ fn ws_client_that_never_sends_a_handshake_is_dropped_after_the_timeout() {
         check_echo(&url).await;
     });
 }
+
+#[test]
+fn ws_handles_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<ws::WebSocket>();
+    send_sync::<ws::WebSocketSender>();
+    send_sync::<ws::WebSocketReceiver>();
+    send_sync::<ws::WebSocketTransport>();
+    send_sync::<Error>();
+    // A handle moved to another thread still works: send from there, receive here.
+    run(async {
+        let (_server, url) = echo_server(Options::default()).await;
+        let (tx, mut rx) = ws::connect(&url).await.unwrap().split();
+        let other = std::thread::spawn(move || {
+            let rt = tulipa::Runtime::new().unwrap();
+            rt.block_on(async move { tx.send("from another thread").await.unwrap() });
+        });
+        assert_eq!(
+            rx.recv().await.unwrap(),
+            Message::Text("from another thread".into())
+        );
+        tulipa::to_thread(move || other.join().unwrap())
+            .await
+            .unwrap();
+    });
+}
