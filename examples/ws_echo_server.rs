@@ -6,8 +6,9 @@
 //! Paths: `/` echoes every message; `/slow` reads one message every 20 ms (a slow server,
 //! for flow control). Text commands: `close:CODE:REASON` (the server closes with that code),
 //! `goaway` (the server drops the connection without a close frame), `flood:N:SIZE` (the
-//! server sends N binary messages of SIZE bytes). It prints `listening on ADDR` when ready
-//! and stops by itself after an hour.
+//! server sends N binary messages of SIZE bytes). It supports the subprotocol
+//! `tulipa-echo`. It prints `listening on ADDR` when ready and stops by itself after an
+//! hour.
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
@@ -34,6 +35,7 @@ mod native {
             let listener = TcpListener::bind(addr.as_str()).await.expect("bind");
             let mut options = Options::default();
             options.config.max_message_size = 8 << 20;
+            options.protocols = vec!["tulipa-echo".into()];
             let server = ws::serve_with(listener, options, |req, ws| handle(req.path, ws));
             println!("listening on {}", server.local_addr());
             tulipa::sleep(Duration::from_secs(3600)).await;

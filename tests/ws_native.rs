@@ -644,3 +644,55 @@ fn ws_handles_are_send_and_sync() {
             .unwrap();
     });
 }
+
+#[test]
+fn ws_subprotocols_are_negotiated_and_checked() {
+    run(async {
+        let server_opts = Options {
+            protocols: vec!["v3".into(), "v2".into()],
+            ..Options::default()
+        };
+        let (_server, url) = echo_server(server_opts).await;
+        // The server's preference among those offered.
+        let opts = Options {
+            protocols: vec!["v2".into(), "v3".into()],
+            ..Options::default()
+        };
+        let c = ws::connect_with(&url, opts).await.unwrap();
+        assert_eq!(c.protocol().as_deref(), Some("v3"));
+        // Nothing in common: no subprotocol, the connection still opens.
+        let opts = Options {
+            protocols: vec!["v1".into()],
+            ..Options::default()
+        };
+        let c = ws::connect_with(&url, opts).await.unwrap();
+        assert_eq!(c.protocol(), None);
+        assert_eq!(ws::connect(&url).await.unwrap().protocol(), None);
+
+        // A server that answers with a subprotocol nobody offered is refused.
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let bad_url = format!("ws://{}/", l.local_addr().unwrap());
+        let rogue = tulipa::spawn_local(async move {
+            let (mut tcp, _) = l.accept().await.unwrap();
+            let head = read_head(&mut tcp).await;
+            let key = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                .unwrap()
+                .to_owned();
+            tcp.write_all(&ws::accept_response_with(&key, Some("evil")))
+                .await
+                .unwrap();
+            tcp
+        });
+        let e = ws::connect(&bad_url).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Handshake(ws::HandshakeError::BadHeader("Sec-WebSocket-Protocol"))
+            ),
+            "{e}"
+        );
+        drop(rogue.await.unwrap());
+    });
+}

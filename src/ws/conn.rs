@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     abort: bool,
     /// The protocol dispatcher's waker, woken when the flow state flips.
     flow_waker: Option<Waker>,
+    /// The negotiated subprotocol.
+    protocol: Option<String>,
 }
 
 /// The state a connection's handles share with its driver.
@@ -95,6 +97,7 @@ impl Shared {
                 abandon_code: close_code::GOING_AWAY,
                 abort: false,
                 flow_waker: None,
+                protocol: None,
             }),
         })
     }
@@ -167,6 +170,11 @@ impl Shared {
         let mut g = self.lock();
         g.sendable = sendable;
         g.abandon_code = abandon_code;
+    }
+
+    /// Records the negotiated subprotocol.
+    pub(crate) fn set_protocol(&self, protocol: Option<String>) {
+        self.lock().protocol = protocol;
     }
 
     /// Sets the receive limit (bytes of messages queued before reading pauses).
@@ -577,6 +585,28 @@ impl WebSocket {
     /// ```
     pub fn resume_reading(&self) {
         self.rx.resume_reading();
+    }
+
+    /// The subprotocol the server chose (`Sec-WebSocket-Protocol`), if any (see
+    /// [`Options::protocols`](super::Options::protocols)).
+    ///
+    /// ```
+    /// # #[cfg(not(target_arch = "wasm32"))]
+    /// tulipa::run(async {
+    ///     use tulipa::ws::{self, Options};
+    ///     let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let url = format!("ws://{}/", l.local_addr().unwrap());
+    ///     let server_opts = Options { protocols: vec!["chat.v2".into()], ..Options::default() };
+    ///     let _s = ws::serve_with(l, server_opts, |_req, ws: ws::WebSocket| async move {
+    ///         assert_eq!(ws.protocol().as_deref(), Some("chat.v2"));
+    ///     });
+    ///     let opts = Options { protocols: vec!["chat.v1".into(), "chat.v2".into()], ..Options::default() };
+    ///     let ws = ws::connect_with(&url, opts).await.unwrap();
+    ///     assert_eq!(ws.protocol().as_deref(), Some("chat.v2"));
+    /// });
+    /// ```
+    pub fn protocol(&self) -> Option<String> {
+        self.tx.shared.lock().protocol.clone()
     }
 
     /// Drops the connection at once, without a closing handshake: the peer sees the

@@ -188,6 +188,30 @@ fn has_token(value: Option<&[u8]>, token: &str) -> bool {
 ///
 /// [`HandshakeError`] for another status, a malformed head, a missing or wrong header.
 pub fn check_response(buf: &[u8], key: &str) -> Result<Option<usize>, HandshakeError> {
+    Ok(check_response_with(buf, key, &[])?.map(|(n, _)| n))
+}
+
+/// [`check_response`] for a request that offered `protocols` (`Sec-WebSocket-Protocol`):
+/// also gives the subprotocol the server chose, which must be one of them.
+///
+/// ```
+/// let key = "dGhlIHNhbXBsZSBub25jZQ==";
+/// let resp = tulipa::ws::accept_response_with(key, Some("chat"));
+/// let offered = ["chat".to_owned(), "superchat".to_owned()];
+/// let (n, chosen) = tulipa::ws::check_response_with(&resp, key, &offered).unwrap().unwrap();
+/// assert_eq!((n, chosen.as_deref()), (resp.len(), Some("chat")));
+/// assert!(tulipa::ws::check_response_with(&resp, key, &[]).is_err()); // not offered
+/// ```
+///
+/// # Errors
+///
+/// As [`check_response`]; `BadHeader("Sec-WebSocket-Protocol")` for a subprotocol that was
+/// not offered.
+pub fn check_response_with(
+    buf: &[u8],
+    key: &str,
+    protocols: &[String],
+) -> Result<Option<(usize, Option<String>)>, HandshakeError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut headers);
     let n = match resp.parse(buf) {
@@ -214,7 +238,17 @@ pub fn check_response(buf: &[u8], key: &str) -> Result<Option<usize>, HandshakeE
     if header(resp.headers, "sec-websocket-accept") != Some(accept_key(key).as_bytes()) {
         return Err(HandshakeError::BadAccept);
     }
-    Ok(Some(n))
+    let chosen = match header(resp.headers, "sec-websocket-protocol") {
+        None => None,
+        Some(v) => {
+            let v = std::str::from_utf8(v).map(str::trim).unwrap_or("");
+            if !protocols.iter().any(|p| p == v) {
+                return Err(HandshakeError::BadHeader("Sec-WebSocket-Protocol"));
+            }
+            Some(v.to_owned())
+        }
+    };
+    Ok(Some((n, chosen)))
 }
 
 /// A valid upgrade request, as the server sees it.
@@ -233,6 +267,8 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// `Sec-WebSocket-Key`.
     pub key: String,
+    /// The subprotocols the client offered (`Sec-WebSocket-Protocol`), in its order.
+    pub protocols: Vec<String>,
 }
 
 impl Request {
@@ -383,7 +419,25 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(usize, Request)>, Rejection> 
             )
         })
         .collect();
-    Ok(Some((n, Request { path, headers, key })))
+    let protocols = req
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .filter_map(|h| std::str::from_utf8(h.value).ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Ok(Some((
+        n,
+        Request {
+            path,
+            headers,
+            key,
+            protocols,
+        },
+    )))
 }
 
 /// The server's `101 Switching Protocols` answer to a request with `key`.
@@ -393,12 +447,41 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(usize, Request)>, Rejection> 
 /// assert!(r.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
 /// ```
 pub fn accept_response(key: &str) -> Vec<u8> {
+    accept_response_with(key, None)
+}
+
+/// [`accept_response`] that also names the chosen subprotocol, if any.
+///
+/// ```
+/// let r = tulipa::ws::accept_response_with("dGhlIHNhbXBsZSBub25jZQ==", Some("chat"));
+/// assert!(String::from_utf8(r).unwrap().contains("Sec-WebSocket-Protocol: chat\r\n"));
+/// ```
+pub fn accept_response_with(key: &str, protocol: Option<&str>) -> Vec<u8> {
+    let protocol = protocol.map_or(String::new(), |p| {
+        format!("Sec-WebSocket-Protocol: {p}\r\n")
+    });
     format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {}\r\n\r\n",
+         Sec-WebSocket-Accept: {}\r\n{protocol}\r\n",
         accept_key(key)
     )
     .into_bytes()
+}
+
+/// The subprotocol a server supporting `supported` (in its order of preference) picks from
+/// a client's `offered` list: the first supported one the client offered.
+///
+/// ```
+/// let offered = ["b".to_owned(), "a".to_owned()];
+/// let supported = ["a".to_owned(), "b".to_owned()];
+/// assert_eq!(tulipa::ws::choose_protocol(&offered, &supported), Some("a"));
+/// assert_eq!(tulipa::ws::choose_protocol(&offered, &[]), None);
+/// ```
+pub fn choose_protocol<'a>(offered: &[String], supported: &'a [String]) -> Option<&'a str> {
+    supported
+        .iter()
+        .find(|s| offered.iter().any(|o| o == *s))
+        .map(String::as_str)
 }
 
 #[cfg(test)]

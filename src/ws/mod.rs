@@ -58,6 +58,7 @@
 //! | `connect`, `WebSocket`, `Message`, `Error`, `split`, watermarks | yes | yes |
 //! | transport | tulipa's codec over TCP (`ws://`); `wss://` through [`client_on`] over a TLS stream | the host's `WebSocket` (`binaryType = "arraybuffer"`) |
 //! | custom request headers ([`Options::headers`]) | sent | ignored (browsers forbid them) |
+//! | subprotocols ([`Options::protocols`], [`WebSocket::protocol`]) | offered and checked (client), negotiated (server) | offered through `new WebSocket(url, protocols)` |
 //! | pings | answered automatically; none sent | answered by the browser; none visible |
 //! | [`Options::config`] size limits | enforced (1009) | not applicable (the browser's own limits) |
 //! | send flow control | exact, as the socket drains; default watermarks 64 KiB / 16 KiB | `bufferedAmount` polled every 4 ms; defaults 1 MiB / 256 KiB, since throughput is at most (high − low) per poll |
@@ -84,8 +85,8 @@ pub use codec::{
 pub use conn::{WebSocket, WebSocketReceiver, WebSocketSender};
 pub use error::{close_code, Error, HandshakeError, ProtocolError};
 pub use handshake::{
-    accept_key, accept_response, check_response, client_request, generate_key, parse_request,
-    Rejection, Request, WsUrl,
+    accept_key, accept_response, accept_response_with, check_response, check_response_with,
+    choose_protocol, client_request, generate_key, parse_request, Rejection, Request, WsUrl,
 };
 pub use message::Message;
 pub use protocol::{run_protocol, WebSocketProtocol, WebSocketTransport};
@@ -120,6 +121,10 @@ pub struct Options {
     pub config: Config,
     /// Extra request headers (native clients only: browsers forbid them).
     pub headers: Vec<(String, String)>,
+    /// Subprotocols (`Sec-WebSocket-Protocol`). A client offers these (both targets); a
+    /// server (native) supports these, in order of preference, and picks the first one the
+    /// client offered. The result is [`WebSocket::protocol`].
+    pub protocols: Vec<String>,
     /// Bytes of received, not yet `recv`ed messages before reading stops (native) or the
     /// connection fails (browser). Default 1 MiB; one message may pass it.
     pub recv_limit: usize,
@@ -134,6 +139,7 @@ impl Default for Options {
         Options {
             config: Config::default(),
             headers: Vec::new(),
+            protocols: Vec::new(),
             recv_limit: conn::DEFAULT_RECV_LIMIT,
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),

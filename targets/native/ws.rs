@@ -15,8 +15,9 @@ use crate::net::{TcpListener, TcpStream};
 use crate::task::JoinHandle;
 use crate::ws::conn::Shared;
 use crate::ws::{
-    accept_response, check_response, client_request, generate_key, parse_request, Codec, Error,
-    Event, HandshakeError, Message, Options, Rejection, Role, WebSocket, WsUrl,
+    accept_response_with, check_response_with, choose_protocol, client_request, generate_key,
+    parse_request, Codec, Error, Event, HandshakeError, Message, Options, Rejection, Role,
+    WebSocket, WsUrl,
 };
 
 /// Opens a WebSocket to a `ws://` URL over TCP.
@@ -138,7 +139,14 @@ where
 {
     let parsed = WsUrl::parse(url)?;
     let key = generate_key();
-    let request = client_request(&parsed, &key, &options.headers);
+    let mut headers = options.headers.clone();
+    if !options.protocols.is_empty() {
+        headers.push((
+            "Sec-WebSocket-Protocol".into(),
+            options.protocols.join(", "),
+        ));
+    }
+    let request = client_request(&parsed, &key, &headers);
     let handshake = async {
         write_all(&mut stream, &request).await?;
         let mut head = Vec::new();
@@ -149,16 +157,16 @@ where
                 return Err(Error::Handshake(HandshakeError::Eof));
             }
             head.extend_from_slice(&chunk[..n]);
-            if let Some(len) = check_response(&head, &key)? {
+            if let Some((len, chosen)) = check_response_with(&head, &key, &options.protocols)? {
                 head.drain(..len);
-                return Ok(head);
+                return Ok((head, chosen));
             }
         }
     };
-    let leftover = crate::time::timeout(options.handshake_timeout, handshake)
+    let (leftover, chosen) = crate::time::timeout(options.handshake_timeout, handshake)
         .await
         .map_err(|_| Error::Handshake(HandshakeError::Timeout))??;
-    Ok(start(stream, Role::Client, leftover, &options))
+    Ok(start(stream, Role::Client, leftover, chosen, &options))
 }
 
 /// Runs the server handshake on an accepted `stream` (any futures-io stream): reads the
@@ -230,8 +238,13 @@ where
             return Err(Error::Handshake(HandshakeError::Rejected(rejection.status)));
         }
     };
-    write_all(&mut stream, &accept_response(&req.key)).await?;
-    Ok((req, start(stream, Role::Server, leftover, &options)))
+    let chosen = choose_protocol(&req.protocols, &options.protocols).map(str::to_owned);
+    write_all(
+        &mut stream,
+        &accept_response_with(&req.key, chosen.as_deref()),
+    )
+    .await?;
+    Ok((req, start(stream, Role::Server, leftover, chosen, &options)))
 }
 
 /// Reads an upgrade request: the request and the bytes after it, or the rejection to send.
@@ -391,11 +404,18 @@ where
 }
 
 /// Starts the driver task for a stream whose handshake is done.
-fn start<S>(stream: S, role: Role, leftover: Vec<u8>, options: &Options) -> WebSocket
+fn start<S>(
+    stream: S,
+    role: Role,
+    leftover: Vec<u8>,
+    protocol: Option<String>,
+    options: &Options,
+) -> WebSocket
 where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
     let shared = Shared::new();
+    shared.set_protocol(protocol);
     shared.set_recv_limit(options.recv_limit);
     let ws = WebSocket::from_shared(shared.clone());
     let mut codec = Codec::new(role, options.config);

@@ -69,8 +69,16 @@ pub async fn connect(url: &str) -> Result<WebSocket, Error> {
 /// Safe: a connection still opening is closed.
 pub async fn connect_with(url: &str, options: Options) -> Result<WebSocket, Error> {
     WsUrl::parse(url)?;
-    let socket = web_sys::WebSocket::new(url)
-        .map_err(|e| Error::InvalidUrl(format!("{url}: {}", js_message(&e))))?;
+    let socket = if options.protocols.is_empty() {
+        web_sys::WebSocket::new(url)
+    } else {
+        let list = js_sys::Array::new();
+        for p in &options.protocols {
+            list.push(&wasm_bindgen::JsValue::from_str(p));
+        }
+        web_sys::WebSocket::new_with_str_sequence(url, &list)
+    }
+    .map_err(|e| Error::InvalidUrl(format!("{url}: {}", js_message(&e))))?;
     socket.set_binary_type(BinaryType::Arraybuffer);
     // Closes the socket if this future is dropped before it is handed to a driver.
     struct Guard(Option<web_sys::WebSocket>);
@@ -182,6 +190,8 @@ pub async fn connect_with(url: &str, options: Options) -> Result<WebSocket, Erro
         Err(_) => return Err(Error::Handshake(HandshakeError::Timeout)),
     }
     guard.0 = None;
+    let chosen = socket.protocol();
+    shared.set_protocol((!chosen.is_empty()).then_some(chosen));
     let ws = WebSocket::from_shared(shared.clone());
     let callbacks = Callbacks {
         _open: on_open,

@@ -221,3 +221,22 @@ async fn web_ws_split_halves_in_separate_tasks() {
     })
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn web_ws_subprotocol_is_negotiated() {
+    common::run_portable(async {
+        let o = Options {
+            protocols: vec!["nope".into(), "tulipa-echo".into()],
+            ..Options::default()
+        };
+        let mut c = ws::connect_with(&url("/"), o).await.unwrap();
+        assert_eq!(c.protocol().as_deref(), Some("tulipa-echo"));
+        c.send("with a subprotocol").await.unwrap();
+        assert_eq!(
+            c.recv().await.unwrap(),
+            Message::Text("with a subprotocol".into())
+        );
+        assert_eq!(open("/").await.protocol(), None);
+    })
+    .await;
+}
