@@ -53,6 +53,7 @@ mod tour {
         });
         sim_deadlock();
         custom_host();
+        tulipa::run(websocket());
 
         step("End of the tour");
         println!("   That was the core: tasks, cancellation, timers, virtual time, delayed calls,");
@@ -61,7 +62,8 @@ mod tour {
         println!("   Then gather and TaskGroup, sync primitives and queues, and a TCP echo on");
         println!("   loopback with asyncio's stream API. More networking: examples/net_echo.rs,");
         println!("   echo_stream.rs, echo_protocol.rs (TCP, UDP, Unix sockets, protocols).");
-        println!("   Still to come: TLS, WebSockets, subprocesses and signals.");
+        println!("   WebSockets: tulipa::ws (examples/chat: a browser + CLI chat).");
+        println!("   Still to come: TLS, subprocesses and signals.");
     }
 
     async fn structured_concurrency() {
@@ -514,5 +516,30 @@ mod tour {
         );
         println!("   between turns the host parked on a Condvar until the next timer.");
         drop(task); // finished: dropping its handle changes nothing
+    }
+
+    async fn websocket() {
+        use tulipa::ws::{self, Message};
+        step("16. WebSocket echo on loopback: tulipa::ws, the same client API as in the browser");
+        let listener = tulipa::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let server = ws::serve(listener, |mut ws: ws::WebSocket| async move {
+            while let Ok(Message::Text(t)) = ws.recv().await {
+                let _ = ws.send(format!("echo: {t}")).await;
+            }
+        });
+        let url = format!("ws://{}/", server.local_addr());
+        let mut client = ws::connect(&url).await.expect("connect");
+        client.send("hello, websocket").await.expect("send");
+        let reply = client.recv().await.expect("a reply");
+        println!("   {url}: sent \"hello, websocket\", got back {reply:?}");
+        client
+            .close(ws::close_code::NORMAL, "bye")
+            .await
+            .expect("close");
+        let after = client.send("late").await;
+        println!("   closed with 1000; a later send is refused: {after:?}");
+        server.close();
     }
 }

@@ -114,6 +114,7 @@ mod taskgroup;
 pub mod time;
 pub mod transports;
 mod waitlist;
+pub mod ws;
 
 pub use blocking::{spawn_blocking, to_thread};
 pub use calls::{call_at, call_later, call_soon, CallHandle};

@@ -83,3 +83,5 @@ mod taskgroup;
 mod tasks;
 #[path = "portable/time.rs"]
 mod time;
+#[path = "portable/ws_codec.rs"]
+mod ws_codec;

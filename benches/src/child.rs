@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::report::Metric;
 use crate::workloads::{
-    channel, http, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, timers, yields,
+    channel, http, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, timers, ws, yields,
     Sizes, Variant, Workload,
 };
 
@@ -178,6 +178,19 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
                 (Metric::ConnsErrors, outcome.errors as f64),
                 (Metric::ConnsMemory, outcome.server_kib_per_connection),
                 (Metric::ConnsTime, outcome.elapsed_ms),
+            ]
+        }
+        Workload::Ws => {
+            // Both sizes in this process, each on a runtime of its own.
+            let (small, large) = (sizes.ws_small, sizes.ws_large);
+            let (s, l) = match variant {
+                Variant::Tulipa => (ws::tulipa(small, 64), ws::tulipa(large, 64 * 1024)),
+                Variant::Tokio => (ws::tokio(small, 64), ws::tokio(large, 64 * 1024)),
+                _ => unsupported(),
+            };
+            vec![
+                (Metric::WsSmallRate, rate(small, s)),
+                (Metric::WsLargeRate, rate(large, l)),
             ]
         }
     }

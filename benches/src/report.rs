@@ -54,10 +54,14 @@ pub enum Metric {
     HttpP50,
     /// wrk's 99th percentile request latency, microseconds.
     HttpP99,
+    /// WebSocket echo, 64-byte messages per second.
+    WsSmallRate,
+    /// WebSocket echo, 64 KiB messages per second.
+    WsLargeRate,
 }
 
 impl Metric {
-    const ALL: [Metric; 24] = [
+    const ALL: [Metric; 26] = [
         Metric::SpawnRate,
         Metric::SpawnRssPerTask,
         Metric::YieldRate,
@@ -82,6 +86,8 @@ impl Metric {
         Metric::HttpCpu,
         Metric::HttpP50,
         Metric::HttpP99,
+        Metric::WsSmallRate,
+        Metric::WsLargeRate,
     ];
 
     /// The name used between child and parent.
@@ -111,6 +117,8 @@ impl Metric {
             Metric::HttpCpu => "http_server_cpu_us",
             Metric::HttpP50 => "http_p50_us",
             Metric::HttpP99 => "http_p99_us",
+            Metric::WsSmallRate => "ws_small_rate",
+            Metric::WsLargeRate => "ws_large_rate",
         }
     }
 
@@ -144,6 +152,8 @@ impl Metric {
             Metric::HttpCpu => "server CPU, us/request",
             Metric::HttpP50 => "p50 latency, us",
             Metric::HttpP99 => "p99 latency, us",
+            Metric::WsSmallRate => "k msgs/s, 64 B",
+            Metric::WsLargeRate => "k msgs/s, 64 KiB",
         }
     }
 
@@ -158,7 +168,9 @@ impl Metric {
             | Metric::ItemRate
             | Metric::EchoRate
             | Metric::BulkRate
-            | Metric::HttpRate => Better::Higher,
+            | Metric::HttpRate
+            | Metric::WsSmallRate
+            | Metric::WsLargeRate => Better::Higher,
             Metric::SpawnRssPerTask
             | Metric::SleepStartAll
             | Metric::SleepLate
@@ -192,7 +204,9 @@ impl Metric {
             Metric::SleepStartAll | Metric::SleepLate | Metric::SleepPeakRss => {
                 format!("{value:.1}")
             }
-            Metric::EchoRate | Metric::HttpRate => format!("{:.1}", value / 1e3),
+            Metric::EchoRate | Metric::HttpRate | Metric::WsSmallRate | Metric::WsLargeRate => {
+                format!("{:.1}", value / 1e3)
+            }
             Metric::EchoCpu | Metric::HttpCpu => format!("{value:.2}"),
             Metric::EchoP50
             | Metric::EchoP99
@@ -267,7 +281,7 @@ struct Row {
     tokio: Variant,
 }
 
-const ROWS: [Row; 30] = [
+const ROWS: [Row; 32] = [
     row(Workload::Spawn, None, Metric::SpawnRate, Variant::Tokio),
     row(
         Workload::Spawn,
@@ -361,6 +375,18 @@ const ROWS: [Row; 30] = [
     row(Workload::Http, None, Metric::HttpCpu, Variant::Tokio),
     row(Workload::Http, None, Metric::HttpP50, Variant::Tokio),
     row(Workload::Http, None, Metric::HttpP99, Variant::Tokio),
+    row(
+        Workload::Ws,
+        Some("tokio: tokio-tungstenite"),
+        Metric::WsSmallRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::Ws,
+        Some("tokio: tokio-tungstenite"),
+        Metric::WsLargeRate,
+        Variant::Tokio,
+    ),
 ];
 
 const fn row(
@@ -431,6 +457,10 @@ fn describe(row: &Row, sizes: &Sizes) -> String {
             sizes.echo_duration.as_secs_f64()
         ),
         Workload::Bulk => format!("bulk echo {} MiB, 1 conn", sizes.bulk_bytes >> 20),
+        Workload::Ws => match row.metric {
+            Metric::WsSmallRate => format!("ws echo {} x 64 B", count(sizes.ws_small)),
+            _ => format!("ws echo {} x 64 KiB", count(sizes.ws_large)),
+        },
         Workload::Conns => format!(
             "{} conns x {} x 1 KiB",
             sizes.many_connections, sizes.many_messages

@@ -7,6 +7,7 @@ pub(crate) mod reactor;
 mod runtime;
 pub(crate) mod sigpipe;
 pub(crate) mod transport;
+pub(crate) mod ws;
 
 use std::sync::OnceLock;
 

@@ -24,6 +24,7 @@
 #![allow(unsafe_code)]
 
 mod promise;
+pub(crate) mod ws;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

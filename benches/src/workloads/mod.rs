@@ -13,6 +13,7 @@
 //! | `oneshot` | two tasks bouncing a number `1e6` times, each message through a fresh oneshot | round trips/s |
 //! | `echo` | TCP echo server in its own process; 50 blocking client threads ping-pong 64-byte messages for 2 s | messages/s; server CPU per message; p99 latency |
 //! | `bulk` | the same echo server; one connection echoes 1 GiB | MiB/s; server CPU per GiB |
+//! | `ws` | WebSocket echo over loopback, client and server of one library in one runtime: 200,000 × 64 B and 5,000 × 64 KiB binary messages, pipelined | messages/s |
 //! | `conns` | the same echo server; 1,000 connections at once, each echoing 100 × 1 KiB, every byte checked | errors; server peak RSS per connection; time |
 //! | `http` | HTTP/1.1 keep-alive hello world in its own process, `wrk -t1 -c100` for 2 s | requests/s; server CPU per request; p50, p99 latency |
 //!
@@ -30,6 +31,7 @@ pub mod semaphore;
 pub mod sleeps;
 pub mod spawn;
 pub mod timers;
+pub mod ws;
 pub mod yields;
 
 use std::time::Duration;
@@ -50,10 +52,11 @@ pub enum Workload {
     Bulk,
     Conns,
     Http,
+    Ws,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 13] = [
+    pub const ALL: [Workload; 14] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::PingPong,
@@ -67,6 +70,7 @@ impl Workload {
         Workload::Bulk,
         Workload::Conns,
         Workload::Http,
+        Workload::Ws,
     ];
 
     pub fn name(self) -> &'static str {
@@ -84,6 +88,7 @@ impl Workload {
             Workload::Bulk => "bulk",
             Workload::Conns => "conns",
             Workload::Http => "http",
+            Workload::Ws => "ws",
         }
     }
 
@@ -118,6 +123,8 @@ impl Workload {
             Workload::Echo | Workload::Bulk | Workload::Conns | Workload::Http => {
                 &[Variant::Tulipa, Variant::Tokio, Variant::Smol, Variant::Mio]
             }
+            // tokio here is tokio-tungstenite; smol has no WebSocket of its own.
+            Workload::Ws => &[Variant::Tulipa, Variant::Tokio],
             _ => &[Variant::Tulipa, Variant::Tokio, Variant::Smol],
         }
     }
@@ -206,6 +213,9 @@ pub struct Sizes {
     /// Connections of `conns`; not scaled.
     pub many_connections: usize,
     pub many_messages: usize,
+    /// Messages of the `ws` workload: small (64 B) and large (64 KiB).
+    pub ws_small: usize,
+    pub ws_large: usize,
 }
 
 impl Sizes {
@@ -229,6 +239,8 @@ impl Sizes {
             bulk_bytes: s(1 << 30),
             many_connections: net_load::MANY_CONNECTIONS,
             many_messages: s(net_load::MANY_MESSAGES),
+            ws_small: s(200_000),
+            ws_large: s(5_000),
         }
     }
 }
