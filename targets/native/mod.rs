@@ -5,6 +5,7 @@ pub(crate) mod net;
 mod pool;
 pub(crate) mod reactor;
 mod runtime;
+pub(crate) mod tls;
 pub(crate) mod transport;
 
 use std::sync::OnceLock;
