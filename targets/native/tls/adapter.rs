@@ -143,6 +143,10 @@ impl Shared {
         shutdown_timeout: Duration,
         server: Option<ServerConfig>,
     ) -> Rc<Shared> {
+        let mut session = session;
+        // Rule 4: the lower transport's buffer and watermarks bound what is queued; rustls'
+        // own limit would make `write` drop data.
+        session.conn.set_buffer_limit(None);
         Rc::new_cyclic(|me| Shared {
             state: RefCell::new(State {
                 session,
@@ -283,13 +287,16 @@ impl Shared {
             let may_read = handshaking || !st.read_paused;
             if may_read {
                 let r: Result<(), TlsError> = (|| {
+                    // Feed until the backlog is empty; rustls stops taking ciphertext when
+                    // its plaintext buffer is full, so drain plaintext between feeds.
                     loop {
                         let n = st.session.feed(&st.backlog)?;
                         st.backlog.drain(..n);
+                        let before = plain.len();
                         if st.session.take_plaintext(&mut plain)? {
                             clean_eof = true;
                         }
-                        if n == 0 || st.backlog.is_empty() {
+                        if st.backlog.is_empty() || (n == 0 && plain.len() == before) {
                             break;
                         }
                     }
@@ -560,6 +567,7 @@ impl Transport for TlsTransport {
             if st.closing || st.lost || st.error.is_some() {
                 return;
             }
+            // No buffer limit (see `Shared::new`): the whole write is taken.
             if st.session.conn.writer().write_all(data).is_err() {
                 return;
             }

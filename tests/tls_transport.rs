@@ -1,0 +1,361 @@
+//! The transport/protocol level of TLS: flow control end to end through the TLS adapter
+//! (pause/resume writing and reading), close_notify on close, extra info, and start_tls
+//! after a plaintext STARTTLS-like line exchange, client side and server side.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod tls_common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use tls_common::{pattern, run, Ca};
+use tulipa::net::{TcpListener, TcpStream};
+use tulipa::tls::{TlsInfo, TlsStream};
+use tulipa::transports::{Protocol, Transport, TransportAddr};
+
+#[derive(Default)]
+struct Log {
+    transport: Option<Rc<dyn Transport>>,
+    events: Vec<String>,
+    received: Vec<u8>,
+    lost: Option<Option<String>>,
+}
+
+/// Records everything; echoes if asked.
+struct Recorder {
+    log: Rc<RefCell<Log>>,
+    echo: bool,
+}
+
+impl Protocol for Recorder {
+    fn connection_made(&mut self, t: Rc<dyn Transport>) {
+        let mut l = self.log.borrow_mut();
+        l.events.push("made".into());
+        l.transport = Some(t);
+    }
+    fn data_received(&mut self, d: &[u8]) {
+        let t = {
+            let mut l = self.log.borrow_mut();
+            l.received.extend_from_slice(d);
+            l.transport.clone()
+        };
+        if self.echo {
+            t.unwrap().write(d);
+        }
+    }
+    fn eof_received(&mut self) -> bool {
+        self.log.borrow_mut().events.push("eof".into());
+        false
+    }
+    fn connection_lost(&mut self, e: Option<std::io::Error>) {
+        let mut l = self.log.borrow_mut();
+        l.events.push("lost".into());
+        l.lost = Some(e.map(|e| e.to_string()));
+        l.transport = None;
+    }
+    fn pause_writing(&mut self) {
+        self.log.borrow_mut().events.push("pause".into());
+    }
+    fn resume_writing(&mut self) {
+        self.log.borrow_mut().events.push("resume".into());
+    }
+}
+
+async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    tulipa::time::timeout(Duration::from_secs(20), async {
+        while !f() {
+            tulipa::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("timed out waiting for: {what}"));
+}
+
+/// A server that does not read (paused) makes the client's TLS transport call
+/// pause_writing; resuming the server's reading drains it and resume_writing follows; every
+/// byte arrives in order.
+#[test]
+fn flow_control_end_to_end_through_tls() {
+    run(async {
+        let ca = Ca::new("tulipa test CA");
+        let server_cfg = ca.leaf(&["localhost"], None).server_config();
+        let server_log = Rc::new(RefCell::new(Log::default()));
+        let sl = server_log.clone();
+        let srv = tulipa::tls::create_server(
+            move || {
+                struct Pausing(Recorder);
+                impl Protocol for Pausing {
+                    fn connection_made(&mut self, t: Rc<dyn Transport>) {
+                        t.pause_reading();
+                        assert!(!t.is_reading());
+                        self.0.connection_made(t);
+                    }
+                    fn data_received(&mut self, d: &[u8]) {
+                        self.0.data_received(d);
+                    }
+                    fn eof_received(&mut self) -> bool {
+                        self.0.eof_received()
+                    }
+                    fn connection_lost(&mut self, e: Option<std::io::Error>) {
+                        self.0.connection_lost(e);
+                    }
+                }
+                Pausing(Recorder {
+                    log: sl.clone(),
+                    echo: false,
+                })
+            },
+            "127.0.0.1:0",
+            &server_cfg,
+        )
+        .await
+        .unwrap();
+        let addr = srv.addrs()[0].inet().unwrap();
+        let client_log = Rc::new(RefCell::new(Log::default()));
+        let cl = client_log.clone();
+        let t = tulipa::tls::create_connection(
+            move || Recorder {
+                log: cl,
+                echo: false,
+            },
+            addr,
+            "localhost",
+            &ca.client_config(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(client_log.borrow().events, ["made"]);
+        t.set_write_buffer_limits(Some(64 * 1024), Some(16 * 1024));
+        assert_eq!(t.write_buffer_limits(), (64 * 1024, 16 * 1024));
+
+        // Write until the transport says pause (the server is not reading).
+        let data = pattern(16 << 20, 1);
+        let mut sent = 0;
+        let chunk = 32 * 1024;
+        while !client_log.borrow().events.contains(&"pause".to_string()) {
+            assert!(sent < data.len(), "16 MiB written and never paused");
+            t.write(&data[sent..sent + chunk]);
+            sent += chunk;
+            tulipa::yield_now().await;
+        }
+        assert!(t.write_buffer_size() > 64 * 1024);
+        let paused_at = sent;
+        tulipa::sleep(Duration::from_millis(20)).await;
+        assert!(
+            server_log.borrow().received.len() < paused_at,
+            "the paused server read everything"
+        );
+
+        // Resume the server's reading: the client drains and resumes.
+        let st = server_log.borrow().transport.clone().unwrap();
+        st.resume_reading();
+        wait_until("resume_writing", || {
+            client_log.borrow().events.contains(&"resume".to_string())
+        })
+        .await;
+        assert!(t.write_buffer_size() <= 16 * 1024);
+        wait_until("everything arrived", || {
+            server_log.borrow().received.len() == paused_at
+        })
+        .await;
+        assert!(server_log.borrow().received == data[..paused_at]);
+        assert_eq!(
+            client_log.borrow().events,
+            ["made", "pause", "resume"],
+            "one pause, one resume"
+        );
+
+        // Extra info.
+        let info = TlsInfo::of_transport(&*t).unwrap();
+        assert_eq!(info.server_name(), Some("localhost"));
+        let peer = t
+            .extra_info("peername")
+            .and_then(|v| v.downcast::<TransportAddr>().ok())
+            .unwrap();
+        assert_eq!(peer.inet(), Some(addr));
+        assert!(!t.can_write_eof());
+        assert!(t.write_eof().is_err());
+
+        // close sends close_notify: the server sees eof_received (clean), then lost(None).
+        t.close();
+        wait_until("server lost", || server_log.borrow().lost.is_some()).await;
+        assert_eq!(server_log.borrow().events, ["made", "eof", "lost"]);
+        assert_eq!(server_log.borrow().lost, Some(None));
+        wait_until("client lost", || client_log.borrow().lost.is_some()).await;
+        assert_eq!(client_log.borrow().lost, Some(None));
+        srv.close();
+    });
+}
+
+/// Client-side STARTTLS: plaintext lines over a socket transport, then start_tls, then
+/// TLS on the same connection. The server side is a plain socket upgraded with TlsStream.
+#[test]
+fn start_tls_client_side_after_a_plaintext_exchange() {
+    run(async {
+        let ca = Ca::new("tulipa test CA");
+        let server_cfg = ca.leaf(&["localhost"], None).server_config();
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = tulipa::spawn_local(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            s.write_all(b"220 hello\r\n").await.unwrap();
+            let mut line = Vec::new();
+            let mut b = [0u8; 1];
+            while !line.ends_with(b"\r\n") {
+                s.read_exact(&mut b).await.unwrap();
+                line.push(b[0]);
+            }
+            assert_eq!(line, b"STARTTLS\r\n");
+            s.write_all(b"220 go ahead\r\n").await.unwrap();
+            let mut tls = TlsStream::accept(s, &server_cfg).await.unwrap();
+            let mut buf = [0u8; 12];
+            tls.read_exact(&mut buf).await.unwrap();
+            tls.write_all(&buf.to_ascii_uppercase()).await.unwrap();
+            let mut end = [0u8; 1];
+            assert_eq!(tls.read(&mut end).await.unwrap(), 0, "clean close_notify");
+            tls.shutdown().await.unwrap();
+        });
+
+        let plain_log = Rc::new(RefCell::new(Log::default()));
+        let pl = plain_log.clone();
+        let plain = tulipa::net::create_connection(
+            move || Recorder {
+                log: pl,
+                echo: false,
+            },
+            addr,
+        )
+        .await
+        .unwrap();
+        wait_until("greeting", || {
+            plain_log.borrow().received == b"220 hello\r\n"
+        })
+        .await;
+        plain.write(b"STARTTLS\r\n");
+        wait_until("go ahead", || {
+            plain_log.borrow().received.ends_with(b"220 go ahead\r\n")
+        })
+        .await;
+        plain.pause_reading();
+        let tls_log = Rc::new(RefCell::new(Log::default()));
+        let t = tulipa::tls::start_tls(
+            &*plain,
+            Recorder {
+                log: tls_log.clone(),
+                echo: false,
+            },
+            "localhost",
+            &ca.client_config(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(tls_log.borrow().events, ["made"]);
+        assert!(t.info().version().is_some());
+        t.write(b"secret hello");
+        wait_until("upper-cased echo", || {
+            tls_log.borrow().received == b"SECRET HELLO"
+        })
+        .await;
+        t.close();
+        server.await.unwrap();
+        wait_until("lost", || tls_log.borrow().lost.is_some()).await;
+        assert_eq!(tls_log.borrow().lost, Some(None));
+        // The old protocol was dropped without connection_lost.
+        assert!(plain_log.borrow().lost.is_none());
+    });
+}
+
+/// Server-side STARTTLS: a plaintext protocol on a tulipa server pauses reading, says go
+/// ahead, and the connection is upgraded with start_tls_server; the client is a plain
+/// socket upgraded with TlsStream.
+#[test]
+fn start_tls_server_side_after_a_plaintext_exchange() {
+    run(async {
+        let ca = Ca::new("tulipa test CA");
+        let server_cfg = ca.leaf(&["localhost"], None).server_config();
+        let (tx, rx) = tulipa::channel::oneshot::channel::<Rc<dyn Transport>>();
+        let tx = std::cell::Cell::new(Some(tx));
+
+        struct LineProto {
+            t: Option<Rc<dyn Transport>>,
+            buf: Vec<u8>,
+            upgrade: Option<tulipa::channel::oneshot::Sender<Rc<dyn Transport>>>,
+        }
+        impl Protocol for LineProto {
+            fn connection_made(&mut self, t: Rc<dyn Transport>) {
+                t.write(b"220 ready\r\n");
+                self.t = Some(t);
+            }
+            fn data_received(&mut self, d: &[u8]) {
+                self.buf.extend_from_slice(d);
+                if self.buf.ends_with(b"STARTTLS\r\n") {
+                    let t = self.t.clone().unwrap();
+                    // asyncio's advice: stop reading before saying go ahead.
+                    t.pause_reading();
+                    t.write(b"220 go ahead\r\n");
+                    let _ = self.upgrade.take().unwrap().send(t);
+                }
+            }
+        }
+        let srv = tulipa::net::create_server(
+            move || LineProto {
+                t: None,
+                buf: Vec::new(),
+                upgrade: tx.take(),
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let addr = srv.addrs()[0].inet().unwrap();
+        let client_cfg = ca.client_config();
+        let client = tulipa::spawn_local(async move {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            let mut greet = [0u8; 11];
+            s.read_exact(&mut greet).await.unwrap();
+            assert_eq!(&greet, b"220 ready\r\n");
+            s.write_all(b"STARTTLS\r\n").await.unwrap();
+            let mut go = [0u8; 14];
+            s.read_exact(&mut go).await.unwrap();
+            assert_eq!(&go, b"220 go ahead\r\n");
+            let mut tls = TlsStream::connect(s, "localhost", &client_cfg)
+                .await
+                .unwrap();
+            let data = pattern(200_000, 9);
+            tls.write_all(&data).await.unwrap();
+            let mut back = vec![0u8; data.len()];
+            tls.read_exact(&mut back).await.unwrap();
+            assert!(back == data);
+            tls.shutdown().await.unwrap();
+            let mut end = [0u8; 1];
+            assert_eq!(tls.read(&mut end).await.unwrap(), 0);
+        });
+        let plain = rx.await.unwrap();
+        let log = Rc::new(RefCell::new(Log::default()));
+        let t = tulipa::tls::start_tls_server(
+            &*plain,
+            Recorder {
+                log: log.clone(),
+                echo: true,
+            },
+            &server_cfg,
+        )
+        .await
+        .unwrap();
+        assert_eq!(t.info().server_name(), Some("localhost"));
+        client.await.unwrap();
+        wait_until("lost", || log.borrow().lost.is_some()).await;
+        // The echo outran the client's reading: pause/resume in between are fine.
+        let events: Vec<_> = log
+            .borrow()
+            .events
+            .iter()
+            .filter(|e| *e != "pause" && *e != "resume")
+            .cloned()
+            .collect();
+        assert_eq!(events, ["made", "eof", "lost"]);
+        assert_eq!(log.borrow().received.len(), 200_000);
+        srv.close();
+    });
+}
