@@ -269,7 +269,8 @@ fn bad_certificates_through_the_stream_api_leave_nothing_open() {
     run(async {
         let ca = Ca::new("tulipa test CA");
         let other = Ca::new("other CA");
-        let cases: Vec<(&str, Identity, fn(&TlsError) -> bool)> = vec![
+        type Case = (&'static str, Identity, fn(&TlsError) -> bool);
+        let cases: Vec<Case> = vec![
             ("wrong host", ca.leaf(&["other.example"], None), |e| {
                 matches!(e, TlsError::WrongHostName { .. })
             }),
