@@ -46,10 +46,14 @@ pub enum Metric {
     ConnsMemory,
     /// Wall time of the 1,000-connection run, milliseconds.
     ConnsTime,
+    /// Full TLS 1.3 handshakes per second (new connection each).
+    TlsHandshakeRate,
+    /// TLS bulk echo throughput, MiB/s.
+    TlsBulkRate,
 }
 
 impl Metric {
-    const ALL: [Metric; 20] = [
+    const ALL: [Metric; 22] = [
         Metric::SpawnRate,
         Metric::SpawnRssPerTask,
         Metric::YieldRate,
@@ -70,6 +74,8 @@ impl Metric {
         Metric::ConnsErrors,
         Metric::ConnsMemory,
         Metric::ConnsTime,
+        Metric::TlsHandshakeRate,
+        Metric::TlsBulkRate,
     ];
 
     /// The name used between child and parent.
@@ -95,6 +101,8 @@ impl Metric {
             Metric::ConnsErrors => "conns_errors",
             Metric::ConnsMemory => "conns_server_kib_per_conn",
             Metric::ConnsTime => "conns_ms",
+            Metric::TlsHandshakeRate => "tls_handshake_rate",
+            Metric::TlsBulkRate => "tls_bulk_mib_per_sec",
         }
     }
 
@@ -124,6 +132,8 @@ impl Metric {
             Metric::ConnsErrors => "errors",
             Metric::ConnsMemory => "server peak RSS, KiB/conn",
             Metric::ConnsTime => "time, ms",
+            Metric::TlsHandshakeRate => "handshakes/s",
+            Metric::TlsBulkRate => "MiB/s",
         }
     }
 
@@ -137,7 +147,9 @@ impl Metric {
             | Metric::AcquireHeldRate
             | Metric::ItemRate
             | Metric::EchoRate
-            | Metric::BulkRate => Better::Higher,
+            | Metric::BulkRate
+            | Metric::TlsHandshakeRate
+            | Metric::TlsBulkRate => Better::Higher,
             Metric::SpawnRssPerTask
             | Metric::SleepStartAll
             | Metric::SleepLate
@@ -175,7 +187,9 @@ impl Metric {
             | Metric::BulkRate
             | Metric::BulkCpu
             | Metric::ConnsErrors
-            | Metric::ConnsTime => format!("{value:.0}"),
+            | Metric::ConnsTime
+            | Metric::TlsHandshakeRate
+            | Metric::TlsBulkRate => format!("{value:.0}"),
             Metric::ConnsMemory => format!("{value:.1}"),
         }
     }
@@ -241,7 +255,7 @@ struct Row {
     tokio: Variant,
 }
 
-const ROWS: [Row; 26] = [
+const ROWS: [Row; 30] = [
     row(Workload::Spawn, None, Metric::SpawnRate, Variant::Tokio),
     row(
         Workload::Spawn,
@@ -331,6 +345,32 @@ const ROWS: [Row; 26] = [
     row(Workload::Conns, None, Metric::ConnsErrors, Variant::Tokio),
     row(Workload::Conns, None, Metric::ConnsMemory, Variant::Tokio),
     row(Workload::Conns, None, Metric::ConnsTime, Variant::Tokio),
+    row(
+        Workload::TlsHandshake,
+        Some("tulipa: TlsStream"),
+        Metric::TlsHandshakeRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::TlsHandshake,
+        Some("tulipa: streams"),
+        Metric::TlsHandshakeRate,
+        Variant::Tokio,
+    )
+    .with_tulipa(Variant::TulipaStreams),
+    row(
+        Workload::TlsBulk,
+        Some("tulipa: TlsStream"),
+        Metric::TlsBulkRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::TlsBulk,
+        Some("tulipa: streams"),
+        Metric::TlsBulkRate,
+        Variant::Tokio,
+    )
+    .with_tulipa(Variant::TulipaStreams),
 ];
 
 const fn row(
@@ -405,6 +445,8 @@ fn describe(row: &Row, sizes: &Sizes) -> String {
             "{} conns x {} x 1 KiB",
             sizes.many_connections, sizes.many_messages
         ),
+        Workload::TlsHandshake => format!("TLS 1.3 handshakes x {}", sizes.tls_handshakes),
+        Workload::TlsBulk => format!("TLS 1.3 bulk echo {} MiB", sizes.tls_bulk_bytes >> 20),
     };
     match row.channel {
         Some(channel) => format!("{base} ({channel})"),
@@ -537,7 +579,7 @@ enum Reference {
 
 /// The targets of the issue, checked against the medians.
 pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
-    let targets: [(&str, usize, Reference); 21] = [
+    let targets: [(&str, usize, Reference); 25] = [
         (
             "spawn rate >= the faster of tokio and smol",
             0,
@@ -638,6 +680,26 @@ pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
             "bulk: throughput >= 95% of the raw mio loop",
             21,
             Reference::MioWithin5Pct,
+        ),
+        (
+            "TLS handshakes/s (TlsStream) >= tokio + tokio-rustls",
+            26,
+            Reference::Tokio,
+        ),
+        (
+            "TLS handshakes/s (streams) >= tokio + tokio-rustls",
+            27,
+            Reference::Tokio,
+        ),
+        (
+            "TLS bulk (TlsStream) >= tokio + tokio-rustls",
+            28,
+            Reference::Tokio,
+        ),
+        (
+            "TLS bulk (streams) >= tokio + tokio-rustls",
+            29,
+            Reference::Tokio,
         ),
     ];
     let mut rows = vec![["target", "verdict", "tulipa", "reference", "by"]

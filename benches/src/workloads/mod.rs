@@ -14,6 +14,8 @@
 //! | `echo` | TCP echo server in its own process; 50 blocking client threads ping-pong 64-byte messages for 2 s | messages/s; server CPU per message; p99 latency |
 //! | `bulk` | the same echo server; one connection echoes 1 GiB | MiB/s; server CPU per GiB |
 //! | `conns` | the same echo server; 1,000 connections at once, each echoing 100 × 1 KiB, every byte checked | errors; server peak RSS per connection; time |
+//! | `tls-handshake` | client and server in one runtime: 2,000 sequential connections, each a full TLS 1.3 handshake and a 1-byte round trip | handshakes/s |
+//! | `tls-bulk` | client and server in one runtime: one TLS 1.3 connection echoes 256 MiB | MiB/s |
 //!
 //! All runtimes draw the same pseudo-random deadlines ([`SplitMix64`], fixed seed). A
 //! workload function returns what it measured; the child process adds the RSS figures.
@@ -28,6 +30,7 @@ pub mod semaphore;
 pub mod sleeps;
 pub mod spawn;
 pub mod timers;
+pub mod tls;
 pub mod yields;
 
 use std::time::Duration;
@@ -47,10 +50,12 @@ pub enum Workload {
     Echo,
     Bulk,
     Conns,
+    TlsHandshake,
+    TlsBulk,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 12] = [
+    pub const ALL: [Workload; 14] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::PingPong,
@@ -63,6 +68,8 @@ impl Workload {
         Workload::Echo,
         Workload::Bulk,
         Workload::Conns,
+        Workload::TlsHandshake,
+        Workload::TlsBulk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +86,8 @@ impl Workload {
             Workload::Echo => "echo",
             Workload::Bulk => "bulk",
             Workload::Conns => "conns",
+            Workload::TlsHandshake => "tls-handshake",
+            Workload::TlsBulk => "tls-bulk",
         }
     }
 
@@ -113,6 +122,10 @@ impl Workload {
             Workload::Echo | Workload::Bulk | Workload::Conns => {
                 &[Variant::Tulipa, Variant::Tokio, Variant::Smol, Variant::Mio]
             }
+            // tokio with tokio-rustls; smol has no maintained rustls adapter on this rustls.
+            Workload::TlsHandshake | Workload::TlsBulk => {
+                &[Variant::Tulipa, Variant::TulipaStreams, Variant::Tokio]
+            }
             _ => &[Variant::Tulipa, Variant::Tokio, Variant::Smol],
         }
     }
@@ -143,10 +156,12 @@ pub enum Variant {
     Smol,
     /// A hand-written `mio` readiness loop (network workloads only): the practical limit.
     Mio,
+    /// tulipa's asyncio stream API (TLS workloads: `tls::open_connection`/`start_server`).
+    TulipaStreams,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 8] = [
+    pub const ALL: [Variant; 9] = [
         Variant::Tulipa,
         Variant::TulipaAsyncChannel,
         Variant::TulipaQueue,
@@ -155,6 +170,7 @@ impl Variant {
         Variant::TokioAsyncChannel,
         Variant::Smol,
         Variant::Mio,
+        Variant::TulipaStreams,
     ];
 
     pub fn name(self) -> &'static str {
@@ -167,6 +183,7 @@ impl Variant {
             Variant::TokioAsyncChannel => "tokio+async-channel",
             Variant::Smol => "smol",
             Variant::Mio => "mio",
+            Variant::TulipaStreams => "tulipa-streams",
         }
     }
 
@@ -198,6 +215,8 @@ pub struct Sizes {
     /// Connections of `conns`; not scaled.
     pub many_connections: usize,
     pub many_messages: usize,
+    pub tls_handshakes: usize,
+    pub tls_bulk_bytes: usize,
 }
 
 impl Sizes {
@@ -221,6 +240,8 @@ impl Sizes {
             bulk_bytes: s(1 << 30),
             many_connections: net_load::MANY_CONNECTIONS,
             many_messages: s(net_load::MANY_MESSAGES),
+            tls_handshakes: s(2_000),
+            tls_bulk_bytes: s(256 << 20),
         }
     }
 }
