@@ -292,7 +292,7 @@ pub(crate) fn from_rustls(err: &rustls::Error, expected: Option<&str>) -> TlsErr
                 expected: expected
                     .map(str::to_string)
                     .unwrap_or_else(|| server_name_str(e)),
-                presented: presented.clone(),
+                presented: presented.iter().map(|p| clean_name(p)).collect(),
             },
             C::Expired | C::ExpiredContext { .. } => TlsError::CertificateExpired,
             C::NotValidYet | C::NotValidYetContext { .. } => TlsError::CertificateNotYetValid,
@@ -322,4 +322,17 @@ pub(crate) fn from_rustls(err: &rustls::Error, expected: Option<&str>) -> TlsErr
 
 fn server_name_str(n: &rustls_pki_types::ServerName<'_>) -> String {
     n.to_str().into_owned()
+}
+
+/// rustls describes presented names in Debug form (`DnsName("example.com")`); users want
+/// the name.
+fn clean_name(p: &str) -> String {
+    for prefix in ["DnsName(\"", "IpAddress(\""] {
+        if let Some(rest) = p.strip_prefix(prefix) {
+            if let Some(name) = rest.strip_suffix("\")") {
+                return name.to_string();
+            }
+        }
+    }
+    p.to_string()
 }
