@@ -359,3 +359,80 @@ fn start_tls_server_side_after_a_plaintext_exchange() {
         srv.close();
     });
 }
+
+/// A peer that never reads: closing a TLS transport with a full buffer is aborted after the
+/// shutdown timeout (connection_lost follows), and TlsStream::shutdown fails with
+/// ShutdownTimeout.
+#[test]
+fn shutdown_timeout_bounds_close_when_the_peer_does_not_read() {
+    run(async {
+        let ca = Ca::new("tulipa test CA");
+        let server_cfg = ca.leaf(&["localhost"], None).server_config();
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let cfg = server_cfg.clone();
+        let (held_tx, held_rx) = tulipa::channel::oneshot::channel();
+        tulipa::spawn_local(async move {
+            let mut held = Vec::new();
+            for _ in 0..2 {
+                let (sock, _) = l.accept().await.unwrap();
+                // Handshake, then never read again.
+                held.push(TlsStream::accept(sock, &cfg).await.unwrap());
+            }
+            let _ = held_tx.send(held);
+        })
+        .detach();
+
+        let client = ca
+            .client_config()
+            .with_shutdown_timeout(Duration::from_millis(200));
+        let log = Rc::new(RefCell::new(Log::default()));
+        let l2 = log.clone();
+        let t = tulipa::tls::create_connection(
+            move || Recorder {
+                log: l2,
+                echo: false,
+            },
+            addr,
+            "localhost",
+            &client,
+        )
+        .await
+        .unwrap();
+        let data = pattern(1 << 20, 5);
+        for _ in 0..16 {
+            t.write(&data);
+        }
+        let start = std::time::Instant::now();
+        t.close();
+        wait_until("aborted after the shutdown timeout", || {
+            log.borrow().lost.is_some()
+        })
+        .await;
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(150), "{took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+
+        // TlsStream: shutdown with a full buffer fails with ShutdownTimeout.
+        let sock = TcpStream::connect(addr).await.unwrap();
+        let mut s = TlsStream::connect(sock, "localhost", &client)
+            .await
+            .unwrap();
+        let big = pattern(256 * 1024, 6);
+        // Fill the socket buffers (bounded: the peer does not read).
+        let _ = tulipa::time::timeout(Duration::from_millis(300), async {
+            loop {
+                s.write_all(&big).await.unwrap();
+            }
+        })
+        .await;
+        let e = s.shutdown().await.unwrap_err();
+        assert_eq!(
+            tulipa::tls::TlsError::of(&e),
+            Some(&tulipa::tls::TlsError::ShutdownTimeout {
+                after: Duration::from_millis(200)
+            })
+        );
+        drop(held_rx);
+    });
+}

@@ -241,6 +241,7 @@ impl Shared {
                     l.write(&out);
                 }
                 l.close();
+                self.arm_shutdown_timer(&l);
             }
         }
         for w in waiters {
@@ -415,13 +416,22 @@ impl Shared {
             l.write(&out);
         }
         l.close();
-        let weak = Rc::downgrade(&l);
+        self.arm_shutdown_timer(&l);
+    }
+
+    /// Rule 5: a closing lower transport that has not finished within the shutdown timeout
+    /// (the peer does not read) is aborted.
+    fn arm_shutdown_timer(&self, lower: &Rc<dyn Transport>) {
+        let weak = Rc::downgrade(lower);
         let timer = crate::call_later(self.shutdown_timeout, move || {
             if let Some(l) = weak.upgrade() {
                 l.abort();
             }
         });
-        self.state.borrow_mut().shutdown_timer = Some(timer);
+        let old = self.state.borrow_mut().shutdown_timer.replace(timer);
+        if let Some(t) = old {
+            t.cancel();
+        }
     }
 
     /// The future `create_connection` and `start_tls` wait on.
