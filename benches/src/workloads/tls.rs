@@ -16,7 +16,8 @@
 //! Handshakes: the client connects, handshakes, sends one byte, reads one byte back and
 //! closes; connections are sequential. Bulk: one connection; the client writes `bytes` in
 //! 64 KiB chunks from one task while another reads the echo; the server echoes with one
-//! task (read 64 KiB, write it).
+//! task (read up to 64 KiB, write it without waiting for a flush: tokio's `write_all`,
+//! tulipa's `TlsStream::write` loop).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -120,7 +121,13 @@ pub fn tulipa_bulk(bytes: usize) -> Duration {
                 if n == 0 {
                     break;
                 }
-                s.write_all(&buf[..n]).await.unwrap();
+                // `write` without waiting for each flush, as tokio's `write_all` does
+                // (tulipa's `write_all` also flushes); shutdown flushes the rest.
+                let mut part = &buf[..n];
+                while !part.is_empty() {
+                    let k = s.write(part).await.unwrap();
+                    part = &part[k..];
+                }
             }
             let _ = s.shutdown().await;
         })

@@ -373,6 +373,56 @@ impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
         Ok(())
     }
 
+    /// Encrypts some of `data` and sends what the underlying stream takes now, without
+    /// waiting for the rest to go out; returns how much of `data` was taken (waits only
+    /// while rustls' 64 KiB send buffer is full). For streaming many writes, this with a
+    /// final [`TlsStream::flush`] (or [`TlsStream::shutdown`]) batches records into fewer
+    /// system calls than [`TlsStream::write_all`], which waits for each write to be flushed.
+    ///
+    /// # Errors
+    ///
+    /// The underlying stream's error, or `BrokenPipe` after close.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if it has not returned, nothing of `data` was taken.
+    ///
+    /// ```
+    /// # use tulipa::tls::TlsStream;
+    /// async fn stream_out(s: &mut TlsStream<tulipa::net::TcpStream>, mut data: &[u8]) {
+    ///     while !data.is_empty() {
+    ///         let n = s.write(data).await.unwrap();
+    ///         data = &data[n..];
+    ///     }
+    ///     s.flush().await.unwrap();
+    /// }
+    /// # let _ = stream_out;
+    /// ```
+    pub async fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| Pin::new(&mut *self).poll_write(cx, data)).await
+    }
+
+    /// Sends every encrypted record still buffered, then flushes the underlying stream.
+    ///
+    /// # Errors
+    ///
+    /// The underlying stream's error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: calling it again resumes the flush.
+    ///
+    /// ```
+    /// # use tulipa::tls::TlsStream;
+    /// async fn done(s: &mut TlsStream<tulipa::net::TcpStream>) {
+    ///     s.flush().await.unwrap();
+    /// }
+    /// # let _ = done;
+    /// ```
+    pub async fn flush(&mut self) -> io::Result<()> {
+        poll_fn(|cx| Pin::new(&mut *self).poll_flush(cx)).await
+    }
+
     /// Writes all of `data` (encrypted) and flushes it to the underlying stream.
     ///
     /// # Errors
