@@ -178,8 +178,13 @@ impl Session {
     /// Processes what `read_tls` took in. On an error rustls has queued an alert for the
     /// peer (send it with `write_tls` before closing).
     pub(crate) fn process(&mut self) -> Result<(), TlsError> {
+        self.process_count().map(|_| ())
+    }
+
+    /// As `process`, returning how many plaintext bytes are ready to read.
+    pub(crate) fn process_count(&mut self) -> Result<usize, TlsError> {
         match self.conn.process_new_packets() {
-            Ok(_) => Ok(()),
+            Ok(state) => Ok(state.plaintext_bytes_to_read()),
             Err(e) => Err(self.map_err(&e)),
         }
     }

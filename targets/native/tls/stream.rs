@@ -11,6 +11,9 @@
 //    answer) go out with the next write, flush or close.
 // 3. EOF from the underlying stream after the handshake without a close_notify is
 //    `TlsError::Truncated`, after the plaintext that came before it has been returned.
+// 4. A read that finds some plaintext but less than the caller asked for first tries one
+//    more read of ciphertext (never waiting: WouldBlock just leaves the waker registered),
+//    so bulk transfers move two TLS records per read and per echo write instead of one.
 
 use std::fmt;
 use std::future::poll_fn;
@@ -121,7 +124,17 @@ pub struct TlsStream<S> {
     /// The peer's close_notify (or a truncation) was seen.
     read_done: bool,
     failed: Option<TlsError>,
+    /// Plaintext bytes rustls holds, as of the last processing.
+    plain: usize,
+    /// The underlying stream reached end of file.
+    eof_seen: bool,
+    /// A read error met while topping up, reported after the plaintext before it.
+    io_error: Option<io::Error>,
 }
+
+/// rustls holds at most a little over 16 KiB of plaintext before refusing more ciphertext;
+/// top up only below that (rule 4).
+const TOP_UP_BELOW: usize = 16 * 1024;
 
 fn err(e: TlsError) -> io::Error {
     e.into()
@@ -225,6 +238,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
             close_sent: false,
             read_done: false,
             failed: None,
+            plain: 0,
+            eof_seen: false,
+            io_error: None,
         };
         match crate::time::timeout(timeout, poll_fn(|cx| s.poll_handshake(cx))).await {
             Ok(Ok(())) => {
@@ -591,11 +607,37 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
             return Poll::Ready(Err(err(e.clone())));
         }
         loop {
+            // Rule 4: with some plaintext ready but less than asked for, take in what the
+            // socket already holds (without waiting), so one read returns up to two records.
+            if this.plain > 0
+                && this.plain < buf.len()
+                && this.plain <= TOP_UP_BELOW
+                && !this.eof_seen
+                && this.io_error.is_none()
+            {
+                match this.session.conn.read_tls(&mut SyncIo {
+                    io: &mut this.io,
+                    cx,
+                }) {
+                    Ok(0) => this.eof_seen = true,
+                    Ok(_) => match this.session.process_count() {
+                        Ok(p) => this.plain = p,
+                        Err(e) => {
+                            this.failed = Some(e.clone());
+                            return Poll::Ready(Err(err(e)));
+                        }
+                    },
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    // Reported after the plaintext already decrypted.
+                    Err(e) => this.io_error = Some(e),
+                }
+            }
             match this.session.conn.reader().read(buf) {
                 Ok(n) => {
                     if n == 0 {
                         this.read_done = true;
                     }
+                    this.plain = this.plain.saturating_sub(n);
                     return Poll::Ready(Ok(n));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -606,6 +648,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
                 }
                 Err(e) => return Poll::Ready(Err(e)),
             }
+            this.plain = 0;
+            if let Some(e) = this.io_error.take() {
+                return Poll::Ready(Err(e));
+            }
             if buf.is_empty() {
                 return Poll::Ready(Ok(0));
             }
@@ -614,13 +660,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
                 cx,
             }) {
                 // EOF: rustls now knows; the reader above reports it (clean or truncated).
-                Ok(0) => {}
-                Ok(_) => {
-                    if let Err(e) = this.session.process() {
+                Ok(0) => this.eof_seen = true,
+                Ok(_) => match this.session.process_count() {
+                    Ok(p) => this.plain = p,
+                    Err(e) => {
                         this.failed = Some(e.clone());
                         return Poll::Ready(Err(err(e)));
                     }
-                }
+                },
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Poll::Pending,
                 Err(e) => return Poll::Ready(Err(e)),
             }
