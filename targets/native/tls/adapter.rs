@@ -290,17 +290,27 @@ impl Shared {
                 let r: Result<(), TlsError> = (|| {
                     // Feed until the backlog is empty; rustls stops taking ciphertext when
                     // its plaintext buffer is full, so drain plaintext between feeds.
-                    loop {
-                        let n = st.session.feed(&st.backlog)?;
-                        st.backlog.drain(..n);
+                    // (Consumed bytes are dropped from the backlog once, at the end: draining
+                    // per feed would move the rest of a 256 KiB read again and again.)
+                    let mut used = 0;
+                    let fed: Result<(), TlsError> = loop {
+                        let n = match st.session.feed(&st.backlog[used..]) {
+                            Ok(n) => n,
+                            Err(e) => break Err(e),
+                        };
+                        used += n;
                         let before = plain.len();
-                        if st.session.take_plaintext(&mut plain)? {
-                            clean_eof = true;
+                        match st.session.take_plaintext(&mut plain) {
+                            Ok(true) => clean_eof = true,
+                            Ok(false) => {}
+                            Err(e) => break Err(e),
                         }
-                        if st.backlog.is_empty() || (n == 0 && plain.len() == before) {
-                            break;
+                        if used == st.backlog.len() || (n == 0 && plain.len() == before) {
+                            break Ok(());
                         }
-                    }
+                    };
+                    st.backlog.drain(..used);
+                    fed?;
                     if st.eof && st.backlog.is_empty() && !st.eof_fed {
                         st.eof_fed = true;
                         st.session.feed_eof()?;
