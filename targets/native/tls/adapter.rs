@@ -6,9 +6,11 @@
 // `Shared` is owned jointly by the `TlsAdapter` (the lower transport's protocol) and every
 // `TlsTransport` handle (the user's transport). Everything runs on the loop's thread.
 //
-// 1. Ciphertext from the lower transport is appended to `backlog` and fed to rustls by
-//    `pump`, which also drains plaintext to the user's protocol and sends whatever rustls
-//    wants sent. `pump` never nests: a call made while it runs (from a user callback) sets
+// 1. Ciphertext from the lower transport (read straight into the adapter's buffer: it is
+//    a buffered protocol) is fed to rustls by `pump`; what rustls cannot take yet (its
+//    plaintext buffer is full, or reading is paused) waits in `backlog`, and older bytes
+//    are always fed first. `pump` also drains plaintext to the user's protocol and sends
+//    whatever rustls wants sent. `pump` never nests: a call made while it runs (from a user callback) sets
 //    `again` and the running pump makes another pass.
 // 2. The user's protocol is made (from its factory) and gets `connection_made` only when
 //    the handshake has finished; a failed handshake never makes it. Every callback to it
@@ -42,7 +44,7 @@ use super::error::TlsError;
 use super::session::{Session, TlsInfo};
 use crate::transports::dispatch::{Callbacks, Dispatcher};
 use crate::transports::flow::{Flow, WaterMarks};
-use crate::transports::{Protocol, Transport, TransportAddr};
+use crate::transports::{Buffered, BufferedProtocol, Transport, TransportAddr};
 use crate::CallHandle;
 
 #[derive(Clone)]
@@ -88,8 +90,12 @@ pub(crate) struct Shared {
     me: Weak<Shared>,
 }
 
-/// The lower transport's protocol.
-pub(crate) struct TlsAdapter(Rc<Shared>);
+/// The lower transport's protocol: a buffered one, so ciphertext is fed to rustls straight
+/// from the buffer the socket read into.
+pub(crate) struct TlsAdapter(Rc<Shared>, Vec<u8>);
+
+/// The adapter's receive buffer: four full TLS records.
+const RECV_BUFFER: usize = 64 * 1024;
 
 /// A TLS connection as an asyncio transport: what `tls::create_connection`,
 /// `tls::create_server` and `tls::start_tls` hand to your protocol (asyncio's SSL
@@ -251,17 +257,25 @@ impl Shared {
 
     /// Rule 1.
     fn pump(&self) {
+        self.pump_with(&[]);
+    }
+
+    /// Rule 1, with ciphertext that just arrived (fed straight from the socket's buffer;
+    /// only what rustls cannot take yet is copied into the backlog).
+    fn pump_with(&self, fresh: &[u8]) {
         {
             let mut st = self.state.borrow_mut();
             if st.pumping {
+                st.backlog.extend_from_slice(fresh);
                 st.again = true;
                 return;
             }
             st.pumping = true;
         }
+        let mut fresh = Some(fresh);
         loop {
             self.state.borrow_mut().again = false;
-            self.pump_once();
+            self.pump_once(fresh.take().unwrap_or(&[]));
             let mut st = self.state.borrow_mut();
             if !st.again || st.lost {
                 st.pumping = false;
@@ -270,7 +284,7 @@ impl Shared {
         }
     }
 
-    fn pump_once(&self) {
+    fn pump_once(&self, fresh: &[u8]) {
         let mut plain = Vec::new();
         let mut out = Vec::new();
         let mut clean_eof = false;
@@ -286,6 +300,12 @@ impl Shared {
             lower = st.lower.clone();
             let handshaking = matches!(st.handshake, Handshake::Running);
             let may_read = handshaking || !st.read_paused;
+            // Older bytes first: fresh ones join the backlog unless it is empty and they can
+            // be fed now.
+            let direct = may_read && st.backlog.is_empty() && !fresh.is_empty();
+            if !direct {
+                st.backlog.extend_from_slice(fresh);
+            }
             if may_read {
                 let r: Result<(), TlsError> = (|| {
                     // Feed until the backlog is empty; rustls stops taking ciphertext when
@@ -294,7 +314,8 @@ impl Shared {
                     // per feed would move the rest of a 256 KiB read again and again.)
                     let mut used = 0;
                     let fed: Result<(), TlsError> = loop {
-                        let n = match st.session.feed(&st.backlog[used..]) {
+                        let source: &[u8] = if direct { fresh } else { &st.backlog };
+                        let n = match st.session.feed(&source[used..]) {
                             Ok(n) => n,
                             Err(e) => break Err(e),
                         };
@@ -305,11 +326,15 @@ impl Shared {
                             Ok(false) => {}
                             Err(e) => break Err(e),
                         }
-                        if used == st.backlog.len() || (n == 0 && plain.len() == before) {
+                        if used == source.len() || (n == 0 && plain.len() == before) {
                             break Ok(());
                         }
                     };
-                    st.backlog.drain(..used);
+                    if direct {
+                        st.backlog.extend_from_slice(&fresh[used..]);
+                    } else {
+                        st.backlog.drain(..used);
+                    }
                     fed?;
                     if st.eof && st.backlog.is_empty() && !st.eof_fed {
                         st.eof_fed = true;
@@ -494,19 +519,25 @@ impl Drop for HandshakeDone {
 }
 
 impl TlsAdapter {
-    pub(crate) fn new(shared: Rc<Shared>) -> TlsAdapter {
-        TlsAdapter(shared)
+    pub(crate) fn new(shared: Rc<Shared>) -> Buffered<TlsAdapter> {
+        Buffered(TlsAdapter(shared, Vec::new()))
     }
 }
 
-impl Protocol for TlsAdapter {
+impl BufferedProtocol for TlsAdapter {
     fn connection_made(&mut self, transport: Rc<dyn Transport>) {
         self.0.attach(transport);
     }
 
-    fn data_received(&mut self, data: &[u8]) {
-        self.0.state.borrow_mut().backlog.extend_from_slice(data);
-        self.0.pump();
+    fn get_buffer(&mut self, _size_hint: usize) -> &mut [u8] {
+        if self.1.is_empty() {
+            self.1 = vec![0; RECV_BUFFER];
+        }
+        &mut self.1
+    }
+
+    fn buffer_updated(&mut self, nbytes: usize) {
+        self.0.pump_with(&self.1[..nbytes]);
     }
 
     fn eof_received(&mut self) -> bool {
