@@ -10,7 +10,7 @@
 #   make loom        the loom models of the cross-thread primitives (also a leg of make test)
 #   make coverage    native line coverage of the tulipa crate (cargo-llvm-cov)
 #   make tour        cargo run --example tour
-#   make bench       cargo run --release -p tulipa-benches
+#   make bench       cargo run --release -p tulipa-benches (installs wrk first if missing)
 #   make legs LEGS="native chrome"   some of the legs of `make test` (see scripts/test.sh)
 
 SHELL := /bin/bash
@@ -62,4 +62,5 @@ tour:
 	cd $(ROOT) && cargo run --example tour
 
 bench:
+	@$(ROOT)/scripts/setup.sh bench
 	cd $(ROOT) && cargo run --release -p tulipa-benches

@@ -5,6 +5,7 @@
 #   scripts/setup.sh           the wasm target, rustfmt + clippy, wasm-bindgen-cli,
 #                              Chromium + chromedriver, Node.js, wasm-pack
 #   scripts/setup.sh coverage  llvm-tools-preview + cargo-llvm-cov
+#   scripts/setup.sh bench     wrk (the load generator of the benches' http workload)
 #
 # Versions come from the Makefile (WASM_BINDGEN_VERSION is read from the root Cargo.toml);
 # run this through make. Debian packages are installed with apt-get when missing, which needs
@@ -204,10 +205,14 @@ all)
 coverage)
     setup_coverage
     ;;
+bench)
+    command -v wrk >/dev/null 2>&1 || apt_install wrk
+    say "wrk: present"
+    ;;
 pins)
     check_pins
     ;;
 *)
-    die "usage: $0 [all|coverage|pins]"
+    die "usage: $0 [all|coverage|bench|pins]"
     ;;
 esac

@@ -36,6 +36,7 @@
 //! | `asyncio.timeout`, `asyncio.wait_for` | [`time::timeout`], [`time::timeout_at`] |
 //! | `loop.call_soon/call_later/call_at` | [`call_soon`], [`call_later`], [`call_at`] |
 //! | `loop.call_soon_threadsafe` | [`Handle::call_soon_threadsafe`] |
+//! | `loop.set_exception_handler`, `call_exception_handler` | [`set_exception_handler`], [`call_exception_handler`], [`ExceptionContext`] |
 //! | `asyncio.to_thread`, `loop.run_in_executor` | [`spawn_blocking`], [`to_thread`] |
 //! | cancelling with clean-up (`CancelledError` caught in the task) | [`task::Builder::soft_cancel`], [`task::cancelled`] |
 //! | `asyncio.Future`, `concurrent.futures.Future` | [`future::SettableFuture`] |
@@ -100,6 +101,7 @@ mod cancel;
 pub mod channel;
 mod combinators;
 mod context;
+mod exceptions;
 pub mod future;
 pub mod host;
 mod loom;
@@ -119,6 +121,10 @@ pub use cancel::{CancelToken, RunUntilCancelled, WaitCancelled};
 pub use combinators::{
     as_completed, gather, gather_all, race, select, shield, wait, wait_for, AsCompleted, Gather,
     GatherAll, Next, Race, ReturnWhen, Select, Shield, Wait,
+};
+pub use exceptions::{
+    call_exception_handler, default_exception_handler, reset_exception_handler,
+    set_exception_handler, ExceptionContext,
 };
 pub use host::Handle;
 pub use task::{spawn, spawn_local, yield_now, JoinError, JoinHandle};

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use crate::report::Metric;
 use crate::workloads::{
-    channel, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, timers, tls, yields,
-    Sizes, Variant, Workload,
+    channel, http, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, timers, tls,
+    yields, Sizes, Variant, Workload,
 };
 
 /// The hidden first argument that turns the bench binary into a child.
@@ -161,6 +161,15 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
             vec![
                 (Metric::BulkRate, outcome.mib_per_sec),
                 (Metric::BulkCpu, outcome.server_cpu_ms_per_gib),
+            ]
+        }
+        Workload::Http => {
+            let outcome = http::run(variant, sizes.echo_duration);
+            vec![
+                (Metric::HttpRate, outcome.requests_per_sec),
+                (Metric::HttpCpu, outcome.server_cpu_us_per_request),
+                (Metric::HttpP50, outcome.p50_us),
+                (Metric::HttpP99, outcome.p99_us),
             ]
         }
         Workload::Conns => {

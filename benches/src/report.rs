@@ -46,6 +46,14 @@ pub enum Metric {
     ConnsMemory,
     /// Wall time of the 1,000-connection run, milliseconds.
     ConnsTime,
+    /// HTTP requests per second (wrk's count).
+    HttpRate,
+    /// Server CPU time per HTTP request, microseconds.
+    HttpCpu,
+    /// wrk's median request latency, microseconds.
+    HttpP50,
+    /// wrk's 99th percentile request latency, microseconds.
+    HttpP99,
     /// Full TLS 1.3 handshakes per second (new connection each).
     TlsHandshakeRate,
     /// TLS bulk echo throughput, MiB/s.
@@ -53,7 +61,7 @@ pub enum Metric {
 }
 
 impl Metric {
-    const ALL: [Metric; 22] = [
+    const ALL: [Metric; 26] = [
         Metric::SpawnRate,
         Metric::SpawnRssPerTask,
         Metric::YieldRate,
@@ -74,6 +82,10 @@ impl Metric {
         Metric::ConnsErrors,
         Metric::ConnsMemory,
         Metric::ConnsTime,
+        Metric::HttpRate,
+        Metric::HttpCpu,
+        Metric::HttpP50,
+        Metric::HttpP99,
         Metric::TlsHandshakeRate,
         Metric::TlsBulkRate,
     ];
@@ -101,6 +113,10 @@ impl Metric {
             Metric::ConnsErrors => "conns_errors",
             Metric::ConnsMemory => "conns_server_kib_per_conn",
             Metric::ConnsTime => "conns_ms",
+            Metric::HttpRate => "http_rate",
+            Metric::HttpCpu => "http_server_cpu_us",
+            Metric::HttpP50 => "http_p50_us",
+            Metric::HttpP99 => "http_p99_us",
             Metric::TlsHandshakeRate => "tls_handshake_rate",
             Metric::TlsBulkRate => "tls_bulk_mib_per_sec",
         }
@@ -132,6 +148,10 @@ impl Metric {
             Metric::ConnsErrors => "errors",
             Metric::ConnsMemory => "server peak RSS, KiB/conn",
             Metric::ConnsTime => "time, ms",
+            Metric::HttpRate => "k requests/s",
+            Metric::HttpCpu => "server CPU, us/request",
+            Metric::HttpP50 => "p50 latency, us",
+            Metric::HttpP99 => "p99 latency, us",
             Metric::TlsHandshakeRate => "handshakes/s",
             Metric::TlsBulkRate => "MiB/s",
         }
@@ -148,6 +168,7 @@ impl Metric {
             | Metric::ItemRate
             | Metric::EchoRate
             | Metric::BulkRate
+            | Metric::HttpRate
             | Metric::TlsHandshakeRate
             | Metric::TlsBulkRate => Better::Higher,
             Metric::SpawnRssPerTask
@@ -160,7 +181,10 @@ impl Metric {
             | Metric::BulkCpu
             | Metric::ConnsErrors
             | Metric::ConnsMemory
-            | Metric::ConnsTime => Better::Lower,
+            | Metric::ConnsTime
+            | Metric::HttpCpu
+            | Metric::HttpP50
+            | Metric::HttpP99 => Better::Lower,
         }
     }
 
@@ -180,10 +204,12 @@ impl Metric {
             Metric::SleepStartAll | Metric::SleepLate | Metric::SleepPeakRss => {
                 format!("{value:.1}")
             }
-            Metric::EchoRate => format!("{:.1}", value / 1e3),
-            Metric::EchoCpu => format!("{value:.2}"),
+            Metric::EchoRate | Metric::HttpRate => format!("{:.1}", value / 1e3),
+            Metric::EchoCpu | Metric::HttpCpu => format!("{value:.2}"),
             Metric::EchoP50
             | Metric::EchoP99
+            | Metric::HttpP50
+            | Metric::HttpP99
             | Metric::BulkRate
             | Metric::BulkCpu
             | Metric::ConnsErrors
@@ -255,7 +281,7 @@ struct Row {
     tokio: Variant,
 }
 
-const ROWS: [Row; 30] = [
+const ROWS: [Row; 34] = [
     row(Workload::Spawn, None, Metric::SpawnRate, Variant::Tokio),
     row(
         Workload::Spawn,
@@ -345,6 +371,10 @@ const ROWS: [Row; 30] = [
     row(Workload::Conns, None, Metric::ConnsErrors, Variant::Tokio),
     row(Workload::Conns, None, Metric::ConnsMemory, Variant::Tokio),
     row(Workload::Conns, None, Metric::ConnsTime, Variant::Tokio),
+    row(Workload::Http, None, Metric::HttpRate, Variant::Tokio),
+    row(Workload::Http, None, Metric::HttpCpu, Variant::Tokio),
+    row(Workload::Http, None, Metric::HttpP50, Variant::Tokio),
+    row(Workload::Http, None, Metric::HttpP99, Variant::Tokio),
     row(
         Workload::TlsHandshake,
         Some("tulipa: TlsStream"),
@@ -444,6 +474,11 @@ fn describe(row: &Row, sizes: &Sizes) -> String {
         Workload::Conns => format!(
             "{} conns x {} x 1 KiB",
             sizes.many_connections, sizes.many_messages
+        ),
+        Workload::Http => format!(
+            "http keep-alive, wrk -t1 -c{}, {} s",
+            crate::workloads::http::CONNECTIONS,
+            sizes.echo_duration.as_secs().max(1)
         ),
         Workload::TlsHandshake => format!("TLS 1.3 handshakes x {}", sizes.tls_handshakes),
         Workload::TlsBulk => format!("TLS 1.3 bulk echo {} MiB", sizes.tls_bulk_bytes >> 20),
@@ -579,7 +614,7 @@ enum Reference {
 
 /// The targets of the issue, checked against the medians.
 pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
-    let targets: [(&str, usize, Reference); 25] = [
+    let targets: [(&str, usize, Reference); 28] = [
         (
             "spawn rate >= the faster of tokio and smol",
             0,
@@ -682,23 +717,38 @@ pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
             Reference::MioWithin5Pct,
         ),
         (
+            "http: server CPU/request within 5% of the raw mio loop",
+            27,
+            Reference::MioWithin5Pct,
+        ),
+        (
+            "http: server CPU/request below tokio and smol",
+            27,
+            Reference::BestPeer,
+        ),
+        (
+            "http: p99 latency no worse than tokio",
+            29,
+            Reference::Tokio,
+        ),
+        (
             "TLS handshakes/s (TlsStream) >= tokio + tokio-rustls",
-            26,
+            30,
             Reference::Tokio,
         ),
         (
             "TLS handshakes/s (streams) >= tokio + tokio-rustls",
-            27,
+            31,
             Reference::Tokio,
         ),
         (
             "TLS bulk (TlsStream) >= tokio + tokio-rustls",
-            28,
+            32,
             Reference::Tokio,
         ),
         (
             "TLS bulk (streams) >= tokio + tokio-rustls",
-            29,
+            33,
             Reference::Tokio,
         ),
     ];

@@ -5,6 +5,7 @@ pub(crate) mod net;
 mod pool;
 pub(crate) mod reactor;
 mod runtime;
+pub(crate) mod sigpipe;
 pub(crate) mod tls;
 pub(crate) mod transport;
 
@@ -18,6 +19,11 @@ pub use runtime::{run, Builder, Runtime};
 /// Native threads have no ambient loop: a loop is current only inside `block_on` or `run`.
 pub(crate) fn ambient_loop() -> Option<std::rc::Rc<crate::scheduler::Local>> {
     None
+}
+
+/// Where the default exception handler writes: stderr.
+pub(crate) fn print_error(text: &str) {
+    eprintln!("{text}");
 }
 
 /// Nanoseconds since the first time the process asked tulipa for the time.

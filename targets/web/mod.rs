@@ -90,6 +90,11 @@ extern "C" {
     fn post_message(this: &MessagePort, message: &JsValue);
 }
 
+/// Where the default exception handler writes: the console, as an error.
+pub(crate) fn print_error(text: &str) {
+    console_error(text);
+}
+
 /// The page's clock in nanoseconds since its time origin.
 pub(crate) fn now() -> Instant {
     Instant::from_nanos((performance_now() * 1e6) as u64)

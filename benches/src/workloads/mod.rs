@@ -14,6 +14,7 @@
 //! | `echo` | TCP echo server in its own process; 50 blocking client threads ping-pong 64-byte messages for 2 s | messages/s; server CPU per message; p99 latency |
 //! | `bulk` | the same echo server; one connection echoes 1 GiB | MiB/s; server CPU per GiB |
 //! | `conns` | the same echo server; 1,000 connections at once, each echoing 100 × 1 KiB, every byte checked | errors; server peak RSS per connection; time |
+//! | `http` | HTTP/1.1 keep-alive hello world in its own process, `wrk -t1 -c100` for 2 s | requests/s; server CPU per request; p50, p99 latency |
 //! | `tls-handshake` | client and server in one runtime: 2,000 sequential connections, each a full TLS 1.3 handshake and a 1-byte round trip | handshakes/s |
 //! | `tls-bulk` | client and server in one runtime: one TLS 1.3 connection echoes 256 MiB | MiB/s |
 //!
@@ -21,6 +22,7 @@
 //! workload function returns what it measured; the child process adds the RSS figures.
 
 pub mod channel;
+pub mod http;
 pub mod lock;
 pub mod net_load;
 pub mod net_server;
@@ -50,12 +52,13 @@ pub enum Workload {
     Echo,
     Bulk,
     Conns,
+    Http,
     TlsHandshake,
     TlsBulk,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 14] = [
+    pub const ALL: [Workload; 15] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::PingPong,
@@ -68,6 +71,7 @@ impl Workload {
         Workload::Echo,
         Workload::Bulk,
         Workload::Conns,
+        Workload::Http,
         Workload::TlsHandshake,
         Workload::TlsBulk,
     ];
@@ -86,6 +90,7 @@ impl Workload {
             Workload::Echo => "echo",
             Workload::Bulk => "bulk",
             Workload::Conns => "conns",
+            Workload::Http => "http",
             Workload::TlsHandshake => "tls-handshake",
             Workload::TlsBulk => "tls-bulk",
         }
@@ -119,7 +124,7 @@ impl Workload {
                 Variant::Tokio,
                 Variant::Smol,
             ],
-            Workload::Echo | Workload::Bulk | Workload::Conns => {
+            Workload::Echo | Workload::Bulk | Workload::Conns | Workload::Http => {
                 &[Variant::Tulipa, Variant::Tokio, Variant::Smol, Variant::Mio]
             }
             // tokio with tokio-rustls; smol has no maintained rustls adapter on this rustls.
@@ -132,7 +137,10 @@ impl Workload {
 
     /// Whether this is a network workload, which also runs the raw mio loop.
     pub fn is_net(self) -> bool {
-        matches!(self, Workload::Echo | Workload::Bulk | Workload::Conns)
+        matches!(
+            self,
+            Workload::Echo | Workload::Bulk | Workload::Conns | Workload::Http
+        )
     }
 }
 
