@@ -1,7 +1,7 @@
 //! The sans-I/O core shared by `TlsStream` and the protocol adapter: a rustls connection
 //! fed with ciphertext and drained of plaintext and ciphertext, plus the negotiated details.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead};
 
 use rustls::pki_types::{CertificateDer, ServerName};
 
@@ -214,11 +214,16 @@ impl Session {
     /// its data is in `out`; `Err(Truncated)`: the transport ended without it (the data
     /// before it is in `out`).
     pub(crate) fn take_plaintext(&mut self, out: &mut Vec<u8>) -> Result<bool, TlsError> {
-        let mut chunk = [0u8; 16 * 1024];
         loop {
-            match self.conn.reader().read(&mut chunk) {
-                Ok(0) => return Ok(true),
-                Ok(n) => out.extend_from_slice(&chunk[..n]),
+            // Straight from rustls' buffer (BufRead), one copy.
+            let mut reader = self.conn.reader();
+            match reader.fill_buf() {
+                Ok([]) => return Ok(true),
+                Ok(chunk) => {
+                    let n = chunk.len();
+                    out.extend_from_slice(chunk);
+                    reader.consume(n);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                     return Err(if self.conn.is_handshaking() {
