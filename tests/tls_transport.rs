@@ -436,3 +436,146 @@ fn shutdown_timeout_bounds_close_when_the_peer_does_not_read() {
         drop(held_rx);
     });
 }
+
+/// asyncio's `StreamWriter.start_tls`, both ends tulipa streams: the same reader and writer
+/// go on over TLS. The client pipelines its ClientHello right behind the STARTTLS line, so
+/// the server's reader has already buffered it: the upgrade must use those bytes.
+#[test]
+fn start_tls_streams_both_sides_with_a_pipelined_client_hello() {
+    run(async {
+        let ca = Ca::new("tulipa test CA");
+        let server_cfg = ca.leaf(&["localhost"], None).server_config();
+        let buffered_at_upgrade = Rc::new(RefCell::new(Vec::new()));
+        let seen = buffered_at_upgrade.clone();
+        let srv = tulipa::net::start_server(
+            move |mut r, w| {
+                let cfg = server_cfg.clone();
+                let seen = seen.clone();
+                async move {
+                    assert_eq!(r.read_line().await.unwrap(), b"STARTTLS\r\n");
+                    // Give a pipelined ClientHello time to land in the reader's buffer.
+                    tulipa::sleep(Duration::from_millis(50)).await;
+                    seen.borrow_mut().push(r.buffered());
+                    w.write(b"220 go\r\n");
+                    tulipa::tls::start_tls_streams_server(&mut r, &w, &cfg)
+                        .await
+                        .unwrap();
+                    assert!(TlsInfo::of(&w).is_some());
+                    while let Ok(line) = r.read_line().await {
+                        if line.is_empty() {
+                            break;
+                        }
+                        w.write(&line.to_ascii_uppercase());
+                    }
+                    w.close();
+                }
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let addr = srv.addrs()[0].inet().unwrap();
+
+        // A pipelining client: STARTTLS, then its ClientHello at once, without waiting for
+        // the go-ahead (which its stream wrapper skips when it arrives).
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"STARTTLS\r\n").await.unwrap();
+        let client = ca.client_config();
+        let hs = tulipa::spawn_local(async move {
+            let wrapped = SkipFirst {
+                inner: s,
+                skip: b"220 go\r\n".len(),
+            };
+            TlsStream::connect(wrapped, "localhost", &client)
+                .await
+                .unwrap()
+        });
+        let mut tls = hs.await.unwrap();
+        assert!(
+            buffered_at_upgrade.borrow()[0] > 0,
+            "the pipelined ClientHello was already in the reader's buffer"
+        );
+        tls.write_all(b"one\ntwo\n").await.unwrap();
+        let mut back = [0u8; 8];
+        tls.read_exact(&mut back).await.unwrap();
+        assert_eq!(&back, b"ONE\nTWO\n");
+        tls.shutdown().await.unwrap();
+        let mut end = [0u8; 1];
+        assert_eq!(tls.read(&mut end).await.unwrap(), 0);
+
+        // Client side with tulipa streams, and a failing upgrade: the reader and writer
+        // report the error instead of waiting for ever.
+        let (mut r, w) = tulipa::net::open_connection(addr).await.unwrap();
+        w.write(b"STARTTLS\r\n");
+        assert_eq!(r.read_line().await.unwrap(), b"220 go\r\n");
+        let e = tulipa::tls::start_tls_streams(&mut r, &w, "wrong.example", &ca.client_config())
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            tulipa::tls::TlsError::of(&e),
+            Some(tulipa::tls::TlsError::WrongHostName { .. })
+        ));
+        assert!(r.read_line().await.is_err());
+
+        // And a good one.
+        let (mut r, w) = tulipa::net::open_connection(addr).await.unwrap();
+        w.write(b"STARTTLS\r\n");
+        assert_eq!(r.read_line().await.unwrap(), b"220 go\r\n");
+        tulipa::tls::start_tls_streams(&mut r, &w, "localhost", &ca.client_config())
+            .await
+            .unwrap();
+        w.write(b"over tls\n");
+        assert_eq!(r.read_line().await.unwrap(), b"OVER TLS\n");
+        w.close();
+        srv.close();
+    });
+}
+
+/// A stream that drops the first `skip` bytes it reads (a plaintext line a pipelining
+/// STARTTLS client does not wait for).
+struct SkipFirst {
+    inner: TcpStream,
+    skip: usize,
+}
+
+impl futures_io::AsyncRead for SkipFirst {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        use std::task::Poll;
+        while self.skip > 0 {
+            let mut tmp = [0u8; 64];
+            let want = self.skip.min(tmp.len());
+            match std::pin::Pin::new(&mut self.inner).poll_read(cx, &mut tmp[..want]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Ok(0)),
+                Poll::Ready(Ok(n)) => self.skip -= n,
+                other => return other,
+            }
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for SkipFirst {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_close(cx)
+    }
+}

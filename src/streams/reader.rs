@@ -135,6 +135,15 @@ impl StreamReader {
         out
     }
 
+    /// Takes every unread byte out of the reader (for `tulipa::tls`'s stream upgrade: bytes
+    /// that arrived after the plaintext part belong to the TLS handshake).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) fn take_buffered(&mut self) -> Vec<u8> {
+        self.pull();
+        let n = self.available();
+        self.take(n)
+    }
+
     fn check_error(&self) -> io::Result<()> {
         let s = self.shared.borrow();
         match s.error() {

@@ -260,6 +260,11 @@ impl Shared {
         self.pump_with(&[]);
     }
 
+    /// Feeds ciphertext that arrived before the adapter was installed (a stream upgrade).
+    pub(crate) fn receive(&self, data: &[u8]) {
+        self.pump_with(data);
+    }
+
     /// Rule 1, with ciphertext that just arrived (fed straight from the socket's buffer;
     /// only what rustls cannot take yet is copied into the backlog).
     fn pump_with(&self, fresh: &[u8]) {

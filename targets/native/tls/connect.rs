@@ -1,6 +1,7 @@
 //! asyncio's entry points with TLS: `create_connection` / `create_server` /
 //! `open_connection` / `start_server` with a TLS configuration, and `start_tls`.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::rc::Rc;
@@ -436,4 +437,179 @@ pub async fn start_tls_server<P: IntoProtocol + 'static>(
 ) -> io::Result<Rc<TlsTransport>> {
     let shared = server_shared(config, Box::new(move || protocol.into_callbacks()))?;
     upgrade(transport, shared).await
+}
+
+type Slot = Rc<RefCell<Option<Box<dyn Callbacks>>>>;
+
+/// Rule of the stream upgrade: the stream's own protocol moves under the TLS adapter as its
+/// user protocol, so the same reader and writer go on, now over TLS.
+async fn upgrade_streams(
+    reader: &mut StreamReader,
+    writer: &StreamWriter,
+    make: impl FnOnce(Box<dyn FnOnce() -> Box<dyn Callbacks>>) -> io::Result<Rc<Shared>>,
+) -> io::Result<()> {
+    let Some(plain) = writer.transport() else {
+        return Err(io::Error::new(
+            io::ErrorKind::NotConnected,
+            "start_tls: the stream is not connected (or already closed)",
+        ));
+    };
+    let Some(sock) = plain
+        .extra_info("socket_transport")
+        .and_then(|b| b.downcast::<Rc<SocketTransport>>().ok())
+        .map(|b| *b)
+    else {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "start_tls: only streams over socket transports (TCP, Unix) can be upgraded",
+        ));
+    };
+    let slot: Slot = Rc::new(RefCell::new(None));
+    let for_factory = Rc::clone(&slot);
+    let shared = make(Box::new(move || {
+        for_factory
+            .borrow_mut()
+            .take()
+            .expect("tulipa: the stream's protocol is handed over once")
+    }))?;
+    let waiter = shared.handshake();
+    let old = sock
+        .replace_protocol(callbacks(TlsAdapter::new(Rc::clone(&shared))))
+        .map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::NotConnected,
+                "start_tls: the connection is already gone",
+            )
+        })?;
+    *slot.borrow_mut() = Some(old);
+    // Bytes the reader holds arrived after the plaintext part: the peer's first TLS bytes.
+    let early = reader.take_buffered();
+    // Writes made during the handshake wait and go out encrypted.
+    writer.detach_transport();
+    let lower: Rc<dyn Transport> = sock;
+    shared.attach(Rc::clone(&lower));
+    if !early.is_empty() {
+        shared.receive(&early);
+    }
+    lower.resume_reading();
+    match waiter.await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // The stream's protocol never got the TLS transport: tell it the connection is
+            // gone, so its reader and writer report the error.
+            let old = slot.borrow_mut().take();
+            if let Some(mut p) = old {
+                p.connection_lost(Some(e.clone().into()));
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Upgrades a plain stream connection to TLS as the client, keeping the same reader and
+/// writer (asyncio's `StreamWriter.start_tls(sslcontext, server_hostname=name)`): after a
+/// STARTTLS-like plaintext exchange, the reader and writer carry TLS once this returns,
+/// and [`TlsInfo::of`](super::TlsInfo::of)`(&writer)` shows the details. Writes made
+/// during the handshake are sent encrypted after it. Bytes the reader had buffered and not
+/// read are taken as the start of the TLS handshake.
+///
+/// # Errors
+///
+/// As [`start_tls`]; `NotConnected` if the stream is closed; `Unsupported` for a stream that
+/// is not over a socket. On a TLS failure the reader and writer report the error too.
+///
+/// # Cancel safety
+///
+/// Cancel safe: a cancelled upgrade aborts the connection.
+///
+/// ```
+/// use tulipa::net::TcpListener;
+/// use tulipa::tls::{ClientConfig, ServerConfig, TlsInfo, TlsStream};
+///
+/// let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+/// let server = ServerConfig::from_pem(ck.cert.pem().as_bytes(),
+///     ck.signing_key.serialize_pem().as_bytes()).unwrap();
+/// let client = ClientConfig::new().with_root_certificates_pem(ck.cert.pem().as_bytes()).unwrap();
+/// tulipa::run(async move {
+///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let addr = l.local_addr().unwrap();
+///     tulipa::spawn(async move {
+///         let (mut s, _) = l.accept().await.unwrap();
+///         let mut line = [0; 10];
+///         s.read_exact(&mut line).await.unwrap(); // "STARTTLS\r\n"
+///         s.write_all(b"220 go\r\n").await.unwrap();
+///         let mut tls = TlsStream::accept(s, &server).await.unwrap();
+///         tls.write_all(b"secret\n").await.unwrap();
+///         tls.shutdown().await.unwrap();
+///     }).detach();
+///     let (mut r, w) = tulipa::net::open_connection(addr).await.unwrap();
+///     w.write(b"STARTTLS\r\n");
+///     assert_eq!(r.read_line().await.unwrap(), b"220 go\r\n");
+///     tulipa::tls::start_tls_streams(&mut r, &w, "localhost", &client).await.unwrap();
+///     assert!(TlsInfo::of(&w).is_some());
+///     assert_eq!(r.read_line().await.unwrap(), b"secret\n");
+/// });
+/// ```
+pub async fn start_tls_streams(
+    reader: &mut StreamReader,
+    writer: &StreamWriter,
+    server_name: &str,
+    config: &ClientConfig,
+) -> io::Result<()> {
+    upgrade_streams(reader, writer, |f| client_shared(config, server_name, f)).await
+}
+
+/// As [`start_tls_streams`], as the server (asyncio's `StreamWriter.start_tls` with a
+/// server context): typically right after writing the go-ahead line. Bytes of the
+/// client's handshake that the reader already buffered are used, not lost.
+///
+/// # Errors
+///
+/// As [`start_tls_streams`].
+///
+/// # Cancel safety
+///
+/// Cancel safe: a cancelled upgrade aborts the connection.
+///
+/// ```
+/// use tulipa::net::TcpStream;
+/// use tulipa::tls::{ClientConfig, ServerConfig, TlsStream};
+///
+/// let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+/// let server = ServerConfig::from_pem(ck.cert.pem().as_bytes(),
+///     ck.signing_key.serialize_pem().as_bytes()).unwrap();
+/// let client = ClientConfig::new().with_root_certificates_pem(ck.cert.pem().as_bytes()).unwrap();
+/// tulipa::run(async move {
+///     let srv = tulipa::net::start_server(
+///         move |mut r, w| {
+///             let server = server.clone();
+///             async move {
+///                 assert_eq!(r.read_line().await.unwrap(), b"STARTTLS\r\n");
+///                 w.write(b"220 go\r\n");
+///                 tulipa::tls::start_tls_streams_server(&mut r, &w, &server).await.unwrap();
+///                 let line = r.read_line().await.unwrap();
+///                 w.write(&line.to_ascii_uppercase());
+///                 w.close();
+///             }
+///         },
+///         "127.0.0.1:0",
+///     ).await.unwrap();
+///     let mut s = TcpStream::connect(srv.addrs()[0].inet().unwrap()).await.unwrap();
+///     s.write_all(b"STARTTLS\r\n").await.unwrap();
+///     let mut go = [0; 8];
+///     s.read_exact(&mut go).await.unwrap();
+///     let mut tls = TlsStream::connect(s, "localhost", &client).await.unwrap();
+///     tls.write_all(b"quiet\n").await.unwrap();
+///     let mut up = [0; 6];
+///     tls.read_exact(&mut up).await.unwrap();
+///     assert_eq!(&up, b"QUIET\n");
+///     srv.close();
+/// });
+/// ```
+pub async fn start_tls_streams_server(
+    reader: &mut StreamReader,
+    writer: &StreamWriter,
+    config: &ServerConfig,
+) -> io::Result<()> {
+    upgrade_streams(reader, writer, |f| server_shared(config, f)).await
 }

@@ -17,6 +17,7 @@
 //! | `loop.create_connection(factory, host, port, ssl=ctx)` | [`create_connection`] |
 //! | `loop.create_server(factory, host, port, ssl=ctx)` | [`create_server`] |
 //! | `loop.start_tls(transport, protocol, ctx, server_side=...)` | [`start_tls`], [`start_tls_server`] |
+//! | `await writer.start_tls(ctx, server_hostname=name)` | [`start_tls_streams`], [`start_tls_streams_server`] |
 //! | `ssl_object.version()`, `.cipher()`, `.selected_alpn_protocol()`, `getpeercert()` | [`TlsInfo`] |
 //! | `SSLError`, `SSLCertVerificationError` | [`TlsError`] inside the `io::Error` |
 //!
@@ -86,6 +87,7 @@ pub use config::{
 };
 pub use connect::{
     create_connection, create_server, open_connection, start_server, start_tls, start_tls_server,
+    start_tls_streams, start_tls_streams_server,
 };
 pub use error::TlsError;
 pub use session::TlsInfo;
