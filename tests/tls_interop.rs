@@ -1,7 +1,7 @@
 //! TLS interoperability with independent peers: a tulipa client against `openssl
 //! s_server` and Python's `ssl` + asyncio server, and `openssl s_client` and a Python
 //! asyncio client against tulipa servers; TLS 1.2 and 1.3, with ALPN, certificates made
-//! by rcgen at test time. Peer processes are killed on every path. A test whose peer
+//! by rcgen at test time; STARTTLS against Python's `StreamWriter.start_tls` both ways. Peer processes are killed on every path. A test whose peer
 //! program is missing prints why and passes (`make setup` installs openssl and python3).
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -415,4 +415,169 @@ fn python_asyncio_ssl_client_against_tulipa_server_tls13() {
 #[test]
 fn python_asyncio_ssl_client_against_tulipa_server_tls12() {
     python_client_against_tulipa("1.2", "ok TLSv1.2 h2");
+}
+
+const PY_STARTTLS_SERVER: &str = r#"
+import asyncio, ssl, sys
+cert, key = sys.argv[1], sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+async def handle(r, w):
+    line = await r.readline()
+    assert line == b"STARTTLS\r\n", line
+    w.write(b"220 go\r\n")
+    await w.drain()
+    await w.start_tls(ctx)
+    while True:
+        line = await r.readline()
+        if not line:
+            break
+        w.write(line.upper())
+        await w.drain()
+    w.close()
+    await w.wait_closed()
+async def main():
+    srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+    print("PORT", srv.sockets[0].getsockname()[1], flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+asyncio.run(main())
+"#;
+
+/// STARTTLS against Python: a tulipa stream client upgrades with start_tls_streams while
+/// Python's server upgrades with `StreamWriter.start_tls`.
+#[test]
+fn start_tls_streams_against_python_asyncio_start_tls() {
+    if !have("python3", "--version") {
+        return;
+    }
+    let ca = Ca::new("tulipa interop CA");
+    let id = ca.leaf(&["localhost"], None);
+    let dir = TempDir::new("py-starttls");
+    let cert = dir.write("server.pem", &id.cert_pem);
+    let key = dir.write("server.key", &id.key_pem);
+    let mut peer = Peer(
+        Command::new("python3")
+            .args(["-c", PY_STARTTLS_SERVER])
+            .arg(&cert)
+            .arg(&key)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let (lines, _rest) = wait_for_line(
+        peer.0.stdout.take().unwrap(),
+        "PORT",
+        Duration::from_secs(20),
+    );
+    let port: u16 = lines.last().unwrap()[5..].trim().parse().unwrap();
+    let client = ca.client_config();
+    run(async move {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let (mut r, w) = tulipa::net::open_connection(addr).await.unwrap();
+        w.write(b"STARTTLS\r\n");
+        assert_eq!(r.read_line().await.unwrap(), b"220 go\r\n");
+        tulipa::tls::start_tls_streams(&mut r, &w, "localhost", &client)
+            .await
+            .unwrap();
+        assert!(TlsInfo::of(&w).unwrap().version().is_some());
+        w.write(b"now encrypted\n");
+        assert_eq!(r.read_line().await.unwrap(), b"NOW ENCRYPTED\n");
+        w.close();
+        w.wait_closed().await.ok();
+    });
+    drop(peer);
+}
+
+const PY_STARTTLS_CLIENT: &str = r#"
+import asyncio, ssl, sys
+port, cafile = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=cafile)
+async def main():
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    w.write(b"STARTTLS\r\n")
+    await w.drain()
+    assert await r.readline() == b"220 go\r\n"
+    await w.start_tls(ctx, server_hostname="localhost")
+    w.write(b"hello from python\n")
+    await w.drain()
+    print((await r.readline()).decode().strip(), w.get_extra_info("ssl_object").version(), flush=True)
+    w.close()
+    await w.wait_closed()
+asyncio.run(main())
+"#;
+
+/// STARTTLS the other way: Python's client upgrades with `StreamWriter.start_tls`, the
+/// tulipa stream server with start_tls_streams_server.
+#[test]
+fn python_asyncio_start_tls_against_start_tls_streams_server() {
+    if !have("python3", "--version") {
+        return;
+    }
+    let ca = Ca::new("tulipa interop CA");
+    let id = ca.leaf(&["localhost"], None);
+    let dir = TempDir::new("py-starttls-client");
+    let ca_path = dir.write("ca.pem", &ca.cert_pem);
+    let server = id.server_config();
+    run(async move {
+        let srv = tulipa::net::start_server(
+            move |mut r, w| {
+                let server = server.clone();
+                async move {
+                    assert_eq!(r.read_line().await.unwrap(), b"STARTTLS\r\n");
+                    w.write(b"220 go\r\n");
+                    tulipa::tls::start_tls_streams_server(&mut r, &w, &server)
+                        .await
+                        .unwrap();
+                    let line = r.read_line().await.unwrap();
+                    w.write(&line.to_ascii_uppercase());
+                    // Python closes after reading; we see its close_notify.
+                    assert!(r.read_line().await.unwrap().is_empty());
+                    w.close();
+                }
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let port = srv.addrs()[0].inet().unwrap().port();
+        let out = tulipa::to_thread(move || {
+            let mut child = Peer(
+                Command::new("python3")
+                    .args(["-c", PY_STARTTLS_CLIENT])
+                    .arg(port.to_string())
+                    .arg(&ca_path)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            );
+            let mut out = String::new();
+            child
+                .0
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            let mut err = String::new();
+            child
+                .0
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            (out, err)
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            out.0.trim(),
+            "HELLO FROM PYTHON TLSv1.3",
+            "python: {}",
+            out.1
+        );
+        srv.close();
+    });
 }
