@@ -579,3 +579,46 @@ impl futures_io::AsyncWrite for SkipFirst {
         std::pin::Pin::new(&mut self.inner).poll_close(cx)
     }
 }
+
+/// TLS over a Unix socket transport: start_tls on create_unix_connection's transport, with a
+/// TlsStream over the accepted UnixStream on the other side.
+#[test]
+fn start_tls_over_a_unix_socket_transport() {
+    run(async {
+        let ca = Ca::new("tulipa test CA");
+        let server_cfg = ca.leaf(&["localhost"], None).server_config();
+        let dir = tls_common::TempDir::new("tls-unix");
+        let path = dir.path().join("tls.sock");
+        let l = tulipa::net::UnixListener::bind(&path).unwrap();
+        let server = tulipa::spawn_local(async move {
+            let (s, _) = l.accept().await.unwrap();
+            let mut tls = TlsStream::accept(s, &server_cfg).await.unwrap();
+            let mut b = [0u8; 4];
+            tls.read_exact(&mut b).await.unwrap();
+            tls.write_all(&b).await.unwrap();
+            tls.shutdown().await.unwrap();
+        });
+        struct Quiet;
+        impl Protocol for Quiet {}
+        let plain = tulipa::net::create_unix_connection(|| Quiet, &path)
+            .await
+            .unwrap();
+        let log = Rc::new(RefCell::new(Log::default()));
+        let t = tulipa::tls::start_tls(
+            &*plain,
+            Recorder {
+                log: log.clone(),
+                echo: false,
+            },
+            "localhost",
+            &ca.client_config(),
+        )
+        .await
+        .unwrap();
+        t.write(b"unix");
+        wait_until("echo", || log.borrow().received == b"unix").await;
+        server.await.unwrap();
+        wait_until("lost", || log.borrow().lost.is_some()).await;
+        assert_eq!(log.borrow().lost, Some(None));
+    });
+}

@@ -28,7 +28,8 @@
 //    `Truncated` error, delivered after the plaintext that came before it. The user's
 //    `connection_lost` runs from the lower transport's, with the TLS error if there was
 //    one. `close` sends close_notify and closes the lower transport, which is aborted if
-//    it has not finished within the shutdown timeout.
+//    it has not finished within the shutdown timeout. After the peer's close_notify, a
+//    broken pipe or reset while answering it still counts as a clean close.
 
 use std::cell::{OnceCell, RefCell};
 use std::fmt;
@@ -555,10 +556,26 @@ impl BufferedProtocol for TlsAdapter {
 
     fn connection_lost(&mut self, error: Option<io::Error>) {
         let s = &self.0;
-        let (tls_error, waiters, timers) = {
+        let (tls_error, waiters, timers, error) = {
             let mut st = s.state.borrow_mut();
             st.lost = true;
             st.lower = None;
+            // The peer closed cleanly (close_notify) and may have closed its socket at
+            // once: our answering close_notify then meets a broken pipe or a reset. The
+            // connection still ended cleanly.
+            let error = match error {
+                Some(e)
+                    if st.eof_delivered
+                        && st.error.is_none()
+                        && matches!(
+                            e.kind(),
+                            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+                        ) =>
+                {
+                    None
+                }
+                other => other,
+            };
             let waiters = if matches!(st.handshake, Handshake::Running) {
                 let e = match &error {
                     Some(e) => TlsError::Protocol {
@@ -575,6 +592,7 @@ impl BufferedProtocol for TlsAdapter {
                 st.error.clone(),
                 waiters,
                 (st.hs_timer.take(), st.shutdown_timer.take()),
+                error,
             )
         };
         for t in [timers.0, timers.1].into_iter().flatten() {
