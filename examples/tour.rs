@@ -54,6 +54,7 @@ mod tour {
         sim_deadlock();
         custom_host();
         tulipa::run(websocket());
+        tulipa::run(tls_echo());
 
         step("End of the tour");
         println!("   That was the core: tasks, cancellation, timers, virtual time, delayed calls,");
@@ -62,8 +63,9 @@ mod tour {
         println!("   Then gather and TaskGroup, sync primitives and queues, and a TCP echo on");
         println!("   loopback with asyncio's stream API. More networking: examples/net_echo.rs,");
         println!("   echo_stream.rs, echo_protocol.rs (TCP, UDP, Unix sockets, protocols).");
-        println!("   WebSockets: tulipa::ws (examples/chat: a browser + CLI chat).");
-        println!("   Still to come: TLS, subprocesses and signals.");
+        println!("   WebSockets: tulipa::ws (examples/chat: a browser + CLI chat), and TLS (rustls)");
+        println!("   on both the stream and the protocol level.");
+        println!("   Still to come: subprocesses and signals.");
     }
 
     async fn structured_concurrency() {
@@ -541,5 +543,57 @@ mod tour {
         let after = client.send("late").await;
         println!("   closed with 1000; a later send is refused: {after:?}");
         server.close();
+    }
+
+    async fn tls_echo() {
+        step("17. TLS on loopback: tls::start_server / tls::open_connection (rustls)");
+        // A certificate for "localhost", made on the spot (rcgen); clients trust it as a root.
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let server = tulipa::tls::ServerConfig::from_pem(
+            ck.cert.pem().as_bytes(),
+            ck.signing_key.serialize_pem().as_bytes(),
+        )
+        .unwrap()
+        .with_alpn(&["echo/1"]);
+        let client = tulipa::tls::ClientConfig::new()
+            .with_root_certificates_pem(ck.cert.pem().as_bytes())
+            .unwrap()
+            .with_alpn(&["echo/1"]);
+        let srv = tulipa::tls::start_server(
+            |mut r, w| async move {
+                while let Ok(line) = r.read_line().await {
+                    if line.is_empty() {
+                        break; // the client's close_notify: a clean end
+                    }
+                    w.write(&line.to_ascii_uppercase());
+                }
+                w.close();
+            },
+            "127.0.0.1:0",
+            &server,
+        )
+        .await
+        .unwrap();
+        let addr = srv.addrs()[0].inet().unwrap();
+        let (mut r, w) = tulipa::tls::open_connection(addr, "localhost", &client)
+            .await
+            .unwrap();
+        w.write(b"hello over tls\n");
+        let reply = r.read_line().await.unwrap();
+        let info = tulipa::tls::TlsInfo::of(&w).unwrap();
+        println!(
+            "   echoed {:?} over {} with {}, ALPN {:?}",
+            String::from_utf8_lossy(&reply).trim_end(),
+            info.version().unwrap(),
+            info.cipher_suite().unwrap(),
+            String::from_utf8_lossy(info.alpn_protocol().unwrap())
+        );
+        // The wrong name is a typed error that says what to fix.
+        let err = tulipa::tls::open_connection(addr, "example.com", &client)
+            .await
+            .unwrap_err();
+        println!("   connecting as example.com: {err}");
+        w.close();
+        srv.close();
     }
 }

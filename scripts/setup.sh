@@ -210,12 +210,25 @@ setup_python_websockets() {
         die "pip install websockets failed"
 }
 
+# The independent TLS peers of tests/tls_interop.rs: openssl s_server/s_client and Python's
+# ssl + asyncio.
+setup_tls_peers() {
+    local missing=()
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    if ((${#missing[@]})); then
+        apt_install "${missing[@]}"
+    fi
+    say "openssl and python3 (TLS test peers): present"
+}
+
 case "${1:-all}" in
 all)
     check_pins
     setup_rustup
     setup_chrome
     setup_node
+    setup_tls_peers
     setup_wasm_bindgen
     setup_wasm_pack
     setup_python_websockets

@@ -145,6 +145,16 @@ pub mod net {
     pub use crate::sys::transport::*;
 }
 
+/// TLS (rustls, ring provider): client and server configurations, [`tls::TlsStream`] over
+/// any stream, and asyncio's TLS entry points (`open_connection`, `start_server`,
+/// `create_connection`, `create_server`, `start_tls`).
+///
+/// Native only: in a browser, TLS belongs to the host (`wss://`, `https://`).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod tls {
+    pub use crate::sys::tls::*;
+}
+
 /// Browser entry points: start a root future, await a JS `Promise`, turn a task into one.
 ///
 /// Only on `wasm32-unknown-unknown`.

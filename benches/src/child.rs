@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use crate::report::Metric;
 use crate::workloads::{
-    channel, http, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, timers, ws, yields,
-    Sizes, Variant, Workload,
+    channel, http, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, timers, tls, ws,
+    yields, Sizes, Variant, Workload,
 };
 
 /// The hidden first argument that turns the bench binary into a child.
@@ -192,6 +192,26 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
                 (Metric::WsSmallRate, rate(small, s)),
                 (Metric::WsLargeRate, rate(large, l)),
             ]
+        }
+        Workload::TlsHandshake => {
+            let n = sizes.tls_handshakes;
+            let elapsed = match variant {
+                Variant::Tulipa => tls::tulipa_handshakes(n),
+                Variant::TulipaStreams => tls::tulipa_streams_handshakes(n),
+                Variant::Tokio => tls::tokio_handshakes(n),
+                _ => unsupported(),
+            };
+            vec![(Metric::TlsHandshakeRate, rate(n, elapsed))]
+        }
+        Workload::TlsBulk => {
+            let n = sizes.tls_bulk_bytes;
+            let elapsed = match variant {
+                Variant::Tulipa => tls::tulipa_bulk(n),
+                Variant::TulipaStreams => tls::tulipa_streams_bulk(n),
+                Variant::Tokio => tls::tokio_bulk(n),
+                _ => unsupported(),
+            };
+            vec![(Metric::TlsBulkRate, rate(n, elapsed) / (1024.0 * 1024.0))]
         }
     }
 }

@@ -58,10 +58,14 @@ pub enum Metric {
     WsSmallRate,
     /// WebSocket echo, 64 KiB messages per second.
     WsLargeRate,
+    /// Full TLS 1.3 handshakes per second (new connection each).
+    TlsHandshakeRate,
+    /// TLS bulk echo throughput, MiB/s.
+    TlsBulkRate,
 }
 
 impl Metric {
-    const ALL: [Metric; 26] = [
+    const ALL: [Metric; 28] = [
         Metric::SpawnRate,
         Metric::SpawnRssPerTask,
         Metric::YieldRate,
@@ -88,6 +92,8 @@ impl Metric {
         Metric::HttpP99,
         Metric::WsSmallRate,
         Metric::WsLargeRate,
+        Metric::TlsHandshakeRate,
+        Metric::TlsBulkRate,
     ];
 
     /// The name used between child and parent.
@@ -119,6 +125,8 @@ impl Metric {
             Metric::HttpP99 => "http_p99_us",
             Metric::WsSmallRate => "ws_small_rate",
             Metric::WsLargeRate => "ws_large_rate",
+            Metric::TlsHandshakeRate => "tls_handshake_rate",
+            Metric::TlsBulkRate => "tls_bulk_mib_per_sec",
         }
     }
 
@@ -154,6 +162,8 @@ impl Metric {
             Metric::HttpP99 => "p99 latency, us",
             Metric::WsSmallRate => "k msgs/s, 64 B",
             Metric::WsLargeRate => "k msgs/s, 64 KiB",
+            Metric::TlsHandshakeRate => "handshakes/s",
+            Metric::TlsBulkRate => "MiB/s",
         }
     }
 
@@ -171,6 +181,7 @@ impl Metric {
             | Metric::HttpRate
             | Metric::WsSmallRate
             | Metric::WsLargeRate => Better::Higher,
+            Metric::TlsHandshakeRate | Metric::TlsBulkRate => Better::Higher,
             Metric::SpawnRssPerTask
             | Metric::SleepStartAll
             | Metric::SleepLate
@@ -215,7 +226,9 @@ impl Metric {
             | Metric::BulkRate
             | Metric::BulkCpu
             | Metric::ConnsErrors
-            | Metric::ConnsTime => format!("{value:.0}"),
+            | Metric::ConnsTime
+            | Metric::TlsHandshakeRate
+            | Metric::TlsBulkRate => format!("{value:.0}"),
             Metric::ConnsMemory => format!("{value:.1}"),
         }
     }
@@ -281,7 +294,7 @@ struct Row {
     tokio: Variant,
 }
 
-const ROWS: [Row; 32] = [
+const ROWS: [Row; 36] = [
     row(Workload::Spawn, None, Metric::SpawnRate, Variant::Tokio),
     row(
         Workload::Spawn,
@@ -375,6 +388,32 @@ const ROWS: [Row; 32] = [
     row(Workload::Http, None, Metric::HttpCpu, Variant::Tokio),
     row(Workload::Http, None, Metric::HttpP50, Variant::Tokio),
     row(Workload::Http, None, Metric::HttpP99, Variant::Tokio),
+    row(
+        Workload::TlsHandshake,
+        Some("tulipa: TlsStream"),
+        Metric::TlsHandshakeRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::TlsHandshake,
+        Some("tulipa: streams"),
+        Metric::TlsHandshakeRate,
+        Variant::Tokio,
+    )
+    .with_tulipa(Variant::TulipaStreams),
+    row(
+        Workload::TlsBulk,
+        Some("tulipa: TlsStream"),
+        Metric::TlsBulkRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::TlsBulk,
+        Some("tulipa: streams"),
+        Metric::TlsBulkRate,
+        Variant::Tokio,
+    )
+    .with_tulipa(Variant::TulipaStreams),
     row(
         Workload::Ws,
         Some("tokio: tokio-tungstenite"),
@@ -470,6 +509,8 @@ fn describe(row: &Row, sizes: &Sizes) -> String {
             crate::workloads::http::CONNECTIONS,
             sizes.echo_duration.as_secs().max(1)
         ),
+        Workload::TlsHandshake => format!("TLS 1.3 handshakes x {}", sizes.tls_handshakes),
+        Workload::TlsBulk => format!("TLS 1.3 bulk echo {} MiB", sizes.tls_bulk_bytes >> 20),
     };
     match row.channel {
         Some(channel) => format!("{base} ({channel})"),
@@ -602,7 +643,7 @@ enum Reference {
 
 /// The targets of the issue, checked against the medians.
 pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
-    let targets: [(&str, usize, Reference); 24] = [
+    let targets: [(&str, usize, Reference); 28] = [
         (
             "spawn rate >= the faster of tokio and smol",
             0,
@@ -717,6 +758,26 @@ pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
         (
             "http: p99 latency no worse than tokio",
             29,
+            Reference::Tokio,
+        ),
+        (
+            "TLS handshakes/s (TlsStream) >= tokio + tokio-rustls",
+            30,
+            Reference::Tokio,
+        ),
+        (
+            "TLS handshakes/s (streams) >= tokio + tokio-rustls",
+            31,
+            Reference::Tokio,
+        ),
+        (
+            "TLS bulk (TlsStream) >= tokio + tokio-rustls",
+            32,
+            Reference::Tokio,
+        ),
+        (
+            "TLS bulk (streams) >= tokio + tokio-rustls",
+            33,
             Reference::Tokio,
         ),
     ];

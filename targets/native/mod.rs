@@ -6,6 +6,7 @@ mod pool;
 pub(crate) mod reactor;
 mod runtime;
 pub(crate) mod sigpipe;
+pub(crate) mod tls;
 pub(crate) mod transport;
 pub(crate) mod ws;
 
