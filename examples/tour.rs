@@ -63,7 +63,9 @@ mod tour {
         println!("   Then gather and TaskGroup, sync primitives and queues, and a TCP echo on");
         println!("   loopback with asyncio's stream API. More networking: examples/net_echo.rs,");
         println!("   echo_stream.rs, echo_protocol.rs (TCP, UDP, Unix sockets, protocols).");
-        println!("   WebSockets: tulipa::ws (examples/chat: a browser + CLI chat), and TLS (rustls)");
+        println!(
+            "   WebSockets: tulipa::ws (examples/chat: a browser + CLI chat), and TLS (rustls)"
+        );
         println!("   on both the stream and the protocol level.");
         println!("   Still to come: subprocesses and signals.");
     }

@@ -203,9 +203,6 @@ pub enum Error {
     Handshake(HandshakeError),
     /// The URL is not a `ws://` or `wss://` URL tulipa can connect to.
     InvalidUrl(String),
-    /// `wss://` natively needs a TLS stream: connect one yourself and use
-    /// `ws::client_on` (native TLS support lands with `tulipa::tls`).
-    TlsUnavailable,
     /// A close code that may not be sent (see [`close_code::is_sendable`]) or a reason
     /// longer than 123 bytes.
     InvalidClose(u16),
@@ -254,9 +251,6 @@ impl fmt::Display for Error {
             }
             Error::Handshake(h) => write!(f, "WebSocket handshake failed: {h}"),
             Error::InvalidUrl(u) => write!(f, "invalid WebSocket URL: {u}"),
-            Error::TlsUnavailable => f.write_str(
-                "wss:// needs TLS: open a TLS stream and use ws::client_on(stream, url)",
-            ),
             Error::InvalidClose(c) => write!(f, "close code {c} (or its reason) may not be sent"),
             Error::ConnectionClosed => f.write_str("WebSocket connection is closed"),
             Error::ConnectionLost => {

@@ -56,7 +56,7 @@
 //! | | native | browser |
 //! |---|---|---|
 //! | `connect`, `WebSocket`, `Message`, `Error`, `split`, watermarks | yes | yes |
-//! | transport | tulipa's codec over TCP (`ws://`); `wss://` through [`client_on`] over a TLS stream | the host's `WebSocket` (`binaryType = "arraybuffer"`) |
+//! | transport | tulipa's codec over TCP (`ws://`) and over [`tls`](crate::tls) (`wss://`: `connect`, `connect_tls`, `serve_tls`) | the host's `WebSocket` (`binaryType = "arraybuffer"`); TLS is the browser's |
 //! | custom request headers ([`Options::headers`]) | sent | ignored (browsers forbid them) |
 //! | subprotocols ([`Options::protocols`], [`WebSocket::protocol`]) | offered and checked (client), negotiated (server) | offered through `new WebSocket(url, protocols)` |
 //! | pings | answered automatically; none sent | answered by the browser; none visible |
@@ -93,8 +93,8 @@ pub use protocol::{run_protocol, WebSocketProtocol, WebSocketTransport};
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use crate::sys::ws::{
-    accept, accept_with, client_on, client_on_with, connect, connect_with, serve, serve_with,
-    WsServer,
+    accept, accept_with, client_on, client_on_with, connect, connect_tls, connect_with, serve,
+    serve_tls, serve_with, WsServer,
 };
 #[cfg(target_arch = "wasm32")]
 pub use crate::sys::ws::{connect, connect_with};

@@ -20,10 +20,9 @@ use crate::ws::{
     WebSocket, WsUrl,
 };
 
-/// Opens a WebSocket to a `ws://` URL over TCP.
-///
-/// `wss://` fails with [`Error::TlsUnavailable`] until tulipa's TLS lands: open a TLS stream
-/// yourself and call [`client_on`].
+/// Opens a WebSocket to a `ws://` URL over TCP, or a `wss://` URL over TLS (tulipa's
+/// [`tls`](crate::tls), trusting the bundled web PKI roots; for other roots or a client
+/// certificate use [`connect_tls`]).
 ///
 /// ```
 /// tulipa::run(async {
@@ -37,7 +36,8 @@ use crate::ws::{
 ///
 /// # Errors
 ///
-/// [`Error::InvalidUrl`], [`Error::Io`] (connecting), [`Error::Handshake`].
+/// [`Error::InvalidUrl`], [`Error::Io`] (connecting; for `wss://` also the TLS handshake,
+/// with a [`TlsError`](crate::tls::TlsError) inside), [`Error::Handshake`].
 ///
 /// # Cancel safety
 ///
@@ -69,7 +69,7 @@ pub async fn connect(url: &str) -> Result<WebSocket, Error> {
 pub async fn connect_with(url: &str, options: Options) -> Result<WebSocket, Error> {
     let parsed = WsUrl::parse(url)?;
     if parsed.secure {
-        return Err(Error::TlsUnavailable);
+        return connect_tls(url, options, &crate::tls::ClientConfig::new()).await;
     }
     let timeout = options.handshake_timeout;
     let stream = crate::time::timeout(
@@ -80,6 +80,61 @@ pub async fn connect_with(url: &str, options: Options) -> Result<WebSocket, Erro
     .map_err(|_| Error::Handshake(HandshakeError::Timeout))??;
     let _ = stream.set_nodelay(true);
     client_on_with(stream, url, options).await
+}
+
+/// Opens a WebSocket to a `wss://` URL with a TLS client configuration of your own (custom
+/// roots, a client certificate, ALPN). Native only. The options' handshake timeout covers
+/// the TCP connect, the TLS handshake and the WebSocket handshake together.
+///
+/// ```
+/// use tulipa::tls::{ClientConfig, ServerConfig};
+///
+/// let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+/// let server = ServerConfig::from_pem(ck.cert.pem().as_bytes(),
+///     ck.signing_key.serialize_pem().as_bytes()).unwrap();
+/// let client = ClientConfig::new().with_root_certificates_pem(ck.cert.pem().as_bytes()).unwrap();
+/// tulipa::run(async move {
+///     let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let port = l.local_addr().unwrap().port();
+///     let _s = tulipa::ws::serve_tls(l, &server, Default::default(), |_req, ws: tulipa::ws::WebSocket| async move {
+///         let _ = ws.send("over TLS").await;
+///     });
+///     let url = format!("wss://localhost:{port}/");
+///     let mut ws = tulipa::ws::connect_tls(&url, Default::default(), &client).await.unwrap();
+///     assert_eq!(ws.recv().await.unwrap(), tulipa::ws::Message::Text("over TLS".into()));
+/// });
+/// ```
+///
+/// # Errors
+///
+/// As [`connect`]; [`Error::InvalidUrl`] for a `ws://` URL. A certificate the
+/// configuration does not accept is an [`Error::Io`] carrying the
+/// [`TlsError`](crate::tls::TlsError) (wrong host name, expired, unknown issuer, ...).
+///
+/// # Cancel safety
+///
+/// Safe: a connection made so far is closed.
+pub async fn connect_tls(
+    url: &str,
+    options: Options,
+    tls: &crate::tls::ClientConfig,
+) -> Result<WebSocket, Error> {
+    let parsed = WsUrl::parse(url)?;
+    if !parsed.secure {
+        return Err(Error::InvalidUrl(format!(
+            "{url}: connect_tls needs a wss:// URL (use connect for ws://)"
+        )));
+    }
+    let timeout = options.handshake_timeout;
+    let handshake = async {
+        let tcp = TcpStream::connect((parsed.host.as_str(), parsed.port)).await?;
+        let _ = tcp.set_nodelay(true);
+        let tls = crate::tls::TlsStream::connect(tcp, &parsed.host, tls).await?;
+        client_on_with(tls, url, options).await
+    };
+    crate::time::timeout(timeout, handshake)
+        .await
+        .map_err(|_| Error::Handshake(HandshakeError::Timeout))?
 }
 
 /// Runs the client handshake for `url` over an already connected `stream` (TCP, TLS, Unix,
@@ -375,6 +430,54 @@ where
     F: Fn(crate::ws::Request, WebSocket) -> Fut + 'static,
     Fut: Future<Output = ()> + 'static,
 {
+    serve_inner(listener, None, options, handler)
+}
+
+/// [`serve_with`] over TLS (`wss://`): each accepted connection first runs the TLS handshake
+/// under the configuration's handshake timeout; a connection whose TLS handshake fails is
+/// closed (and reported to the configuration's handshake error handler, if it has one)
+/// without reaching `handler`. Native only.
+///
+/// ```
+/// use tulipa::tls::{ClientConfig, ServerConfig};
+///
+/// let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+/// let server = ServerConfig::from_pem(ck.cert.pem().as_bytes(),
+///     ck.signing_key.serialize_pem().as_bytes()).unwrap();
+/// let client = ClientConfig::new().with_root_certificates_pem(ck.cert.pem().as_bytes()).unwrap();
+/// tulipa::run(async move {
+///     let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let s = tulipa::ws::serve_tls(l, &server, Default::default(), |req, ws: tulipa::ws::WebSocket| async move {
+///         let _ = ws.send(req.path).await;
+///     });
+///     let url = format!("wss://localhost:{}/secure", s.local_addr().port());
+///     let mut ws = tulipa::ws::connect_tls(&url, Default::default(), &client).await.unwrap();
+///     assert_eq!(ws.recv().await.unwrap(), tulipa::ws::Message::Text("/secure".into()));
+/// });
+/// ```
+pub fn serve_tls<F, Fut>(
+    listener: TcpListener,
+    tls: &crate::tls::ServerConfig,
+    options: Options,
+    handler: F,
+) -> WsServer
+where
+    F: Fn(crate::ws::Request, WebSocket) -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    serve_inner(listener, Some(tls.clone()), options, handler)
+}
+
+fn serve_inner<F, Fut>(
+    listener: TcpListener,
+    tls: Option<crate::tls::ServerConfig>,
+    options: Options,
+    handler: F,
+) -> WsServer
+where
+    F: Fn(crate::ws::Request, WebSocket) -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
     let addr = listener
         .local_addr()
         .unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
@@ -392,8 +495,21 @@ where
             let _ = tcp.set_nodelay(true);
             let handler = handler.clone();
             let options = options.clone();
+            let tls = tls.clone();
             crate::spawn_local(async move {
-                if let Ok((req, ws)) = accept_with(tcp, options).await {
+                let accepted = match tls {
+                    None => accept_with(tcp, options).await,
+                    Some(cfg) => match crate::tls::TlsStream::accept(tcp, &cfg).await {
+                        Ok(stream) => accept_with(stream, options).await,
+                        Err(e) => {
+                            if let Some(tls_error) = crate::tls::TlsError::of(&e) {
+                                cfg.report(tls_error);
+                            }
+                            return;
+                        }
+                    },
+                };
+                if let Ok((req, ws)) = accepted {
                     handler(req, ws).await;
                 }
             })
