@@ -10,7 +10,11 @@
 #   make loom        the loom models of the cross-thread primitives (also a leg of make test)
 #   make coverage    native line coverage of the tulipa crate (cargo-llvm-cov)
 #   make tour        cargo run --example tour
-#   make bench       cargo run --release -p tulipa-benches
+#   make bench       cargo run --release -p tulipa-benches (installs wrk first if missing)
+#   make bench-browser  the WebSocket echo in headless Chromium: tulipa::ws vs a plain
+#                    wasm-bindgen-futures + web-sys client (rates and wasm sizes)
+#   make fuzz        the cargo-fuzz targets of fuzz/ (WebSocket frames and handshake), each
+#                    for FUZZ_SECS seconds (default 60)
 #   make legs LEGS="native chrome"   some of the legs of `make test` (see scripts/test.sh)
 
 SHELL := /bin/bash
@@ -33,7 +37,10 @@ ifeq ($(WASM_BINDGEN_VERSION),)
 $(error could not read the wasm-bindgen = "=X" pin from $(ROOT)/Cargo.toml)
 endif
 
-.PHONY: test setup setup-coverage web-check coverage tour bench legs loom
+.PHONY: test setup setup-coverage web-check coverage tour bench bench-browser legs loom fuzz
+
+FUZZ_SECS ?= 60
+FUZZ_TARGETS := ws_frames ws_handshake
 
 setup:
 	@$(ROOT)/scripts/setup.sh all
@@ -50,6 +57,22 @@ web-check: setup
 loom: setup
 	@$(ROOT)/scripts/test.sh loom
 
+bench-browser: setup
+	cd $(ROOT) && for v in tulipa-ws plain; do \
+		wasm-pack build --release --target web --no-opt --out-dir pkg-$$v benches/browser -- --features $$v || exit 1; \
+	done
+	cd $(ROOT) && cargo build --release --example ws_echo_server
+	cd $(ROOT) && node benches/browser/bench.mjs $(CARGO_TARGET_DIR)/release/examples/ws_echo_server 5
+
+# cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP=1 lets the stable toolchain take them.
+# Its own target dir: the fuzzing build flags would invalidate the normal cache.
+fuzz:
+	@$(ROOT)/scripts/setup.sh fuzz
+	cd $(ROOT)/fuzz && for t in $(FUZZ_TARGETS); do \
+		CARGO_TARGET_DIR=$(ROOT)/target/fuzz RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -- \
+			-max_total_time=$(FUZZ_SECS) || exit 1; \
+	done
+
 setup-coverage:
 	@$(ROOT)/scripts/setup.sh coverage
 
@@ -62,4 +85,5 @@ tour:
 	cd $(ROOT) && cargo run --example tour
 
 bench:
+	@$(ROOT)/scripts/setup.sh bench
 	cd $(ROOT) && cargo run --release -p tulipa-benches

@@ -53,6 +53,8 @@ mod tour {
         });
         sim_deadlock();
         custom_host();
+        tulipa::run(websocket());
+        tulipa::run(tls_echo());
         subprocesses();
 
         step("End of the tour");
@@ -62,7 +64,12 @@ mod tour {
         println!("   Then gather and TaskGroup, sync primitives and queues, and a TCP echo on");
         println!("   loopback with asyncio's stream API. More networking: examples/net_echo.rs,");
         println!("   echo_stream.rs, echo_protocol.rs (TCP, UDP, Unix sockets, protocols).");
-        println!("   Still to come: TLS, WebSockets, subprocesses and signals.");
+        println!(
+            "   WebSockets: tulipa::ws (examples/chat: a browser + CLI chat), and TLS (rustls)"
+        );
+        println!("   on both the stream and the protocol level.");
+        println!("   Subprocesses with async pipes (tulipa::process) and Unix signals");
+        println!("   (tulipa::signal: ctrl_c, add_signal_handler) complete the native side.");
     }
 
     async fn structured_concurrency() {
@@ -517,8 +524,85 @@ mod tour {
         drop(task); // finished: dropping its handle changes nothing
     }
 
+    async fn websocket() {
+        use tulipa::ws::{self, Message};
+        step("16. WebSocket echo on loopback: tulipa::ws, the same client API as in the browser");
+        let listener = tulipa::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let server = ws::serve(listener, |mut ws: ws::WebSocket| async move {
+            while let Ok(Message::Text(t)) = ws.recv().await {
+                let _ = ws.send(format!("echo: {t}")).await;
+            }
+        });
+        let url = format!("ws://{}/", server.local_addr());
+        let mut client = ws::connect(&url).await.expect("connect");
+        client.send("hello, websocket").await.expect("send");
+        let reply = client.recv().await.expect("a reply");
+        println!("   {url}: sent \"hello, websocket\", got back {reply:?}");
+        client
+            .close(ws::close_code::NORMAL, "bye")
+            .await
+            .expect("close");
+        let after = client.send("late").await;
+        println!("   closed with 1000; a later send is refused: {after:?}");
+        server.close();
+    }
+
+    async fn tls_echo() {
+        step("17. TLS on loopback: tls::start_server / tls::open_connection (rustls)");
+        // A certificate for "localhost", made on the spot (rcgen); clients trust it as a root.
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let server = tulipa::tls::ServerConfig::from_pem(
+            ck.cert.pem().as_bytes(),
+            ck.signing_key.serialize_pem().as_bytes(),
+        )
+        .unwrap()
+        .with_alpn(&["echo/1"]);
+        let client = tulipa::tls::ClientConfig::new()
+            .with_root_certificates_pem(ck.cert.pem().as_bytes())
+            .unwrap()
+            .with_alpn(&["echo/1"]);
+        let srv = tulipa::tls::start_server(
+            |mut r, w| async move {
+                while let Ok(line) = r.read_line().await {
+                    if line.is_empty() {
+                        break; // the client's close_notify: a clean end
+                    }
+                    w.write(&line.to_ascii_uppercase());
+                }
+                w.close();
+            },
+            "127.0.0.1:0",
+            &server,
+        )
+        .await
+        .unwrap();
+        let addr = srv.addrs()[0].inet().unwrap();
+        let (mut r, w) = tulipa::tls::open_connection(addr, "localhost", &client)
+            .await
+            .unwrap();
+        w.write(b"hello over tls\n");
+        let reply = r.read_line().await.unwrap();
+        let info = tulipa::tls::TlsInfo::of(&w).unwrap();
+        println!(
+            "   echoed {:?} over {} with {}, ALPN {:?}",
+            String::from_utf8_lossy(&reply).trim_end(),
+            info.version().unwrap(),
+            info.cipher_suite().unwrap(),
+            String::from_utf8_lossy(info.alpn_protocol().unwrap())
+        );
+        // The wrong name is a typed error that says what to fix.
+        let err = tulipa::tls::open_connection(addr, "example.com", &client)
+            .await
+            .unwrap_err();
+        println!("   connecting as example.com: {err}");
+        w.close();
+        srv.close();
+    }
+
     fn subprocesses() {
-        step("16. Subprocesses: pipes, communicate, exit status");
+        step("18. Subprocesses: pipes, communicate, exit status");
         tulipa::run(async {
             // Pipe text through `tr`, reading its output as it comes.
             let mut child = tulipa::process::Command::new("tr")

@@ -3,8 +3,9 @@
 # often as you like. Called by `make setup` (and `make setup-coverage` with `coverage`).
 #
 #   scripts/setup.sh           the wasm target, rustfmt + clippy, wasm-bindgen-cli,
-#                              Chromium + chromedriver, Node.js, wasm-pack
+#                              Chromium + chromedriver, Node.js, wasm-pack, python websockets
 #   scripts/setup.sh coverage  llvm-tools-preview + cargo-llvm-cov
+#   scripts/setup.sh bench     wrk (the load generator of the benches' http workload)
 #
 # Versions come from the Makefile (WASM_BINDGEN_VERSION is read from the root Cargo.toml);
 # run this through make. Debian packages are installed with apt-get when missing, which needs
@@ -31,7 +32,7 @@ tool_version() {
 # and X is the same everywhere (and in Cargo.lock).
 check_pins() {
     local manifest pin bad=0
-    for manifest in Cargo.toml web-tests/Cargo.toml examples/browser/Cargo.toml; do
+    for manifest in Cargo.toml web-tests/Cargo.toml examples/browser/Cargo.toml examples/chat/Cargo.toml benches/browser/Cargo.toml; do
         [[ -f $manifest ]] || continue
         while IFS= read -r pin; do
             if [[ $pin != "=$WASM_BINDGEN_VERSION" ]]; then
@@ -131,6 +132,19 @@ setup_coverage() {
     [[ $v == "$LLVM_COV_VERSION" ]] || die "cargo-llvm-cov $LLVM_COV_VERSION installed, but cargo finds '$v'"
 }
 
+CARGO_FUZZ_VERSION=0.13.2
+setup_fuzz() {
+    local v
+    v=$(cargo fuzz --version 2>/dev/null | awk '{print $NF}' || true)
+    if [[ $v == "$CARGO_FUZZ_VERSION" ]]; then
+        say "cargo-fuzz $CARGO_FUZZ_VERSION: present"
+        return
+    fi
+    say "installing cargo-fuzz =$CARGO_FUZZ_VERSION (found: '${v:-none}'; takes a minute)"
+    cargo install --locked cargo-fuzz --version "=$CARGO_FUZZ_VERSION" ||
+        die "cargo install --locked cargo-fuzz --version =$CARGO_FUZZ_VERSION failed (see above)"
+}
+
 # --- Debian packages ------------------------------------------------------------------------
 APT_UPDATED=0
 apt_install() {
@@ -179,22 +193,60 @@ setup_node() {
     say "node $(node --version): present"
 }
 
+# The Python `websockets` package: an independent WebSocket peer for tests/ws_interop.rs.
+WEBSOCKETS_VERSION=17.4
+setup_python_websockets() {
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
+    # tests/ws_peer/peer.py uses the websockets.asyncio API (websockets 13 or later; Debian
+    # 12's python3-websockets is 10.4), so it comes from PyPI.
+    if python3 -c 'import websockets.asyncio.server' >/dev/null 2>&1; then
+        say "python websockets $(python3 -c 'import websockets; print(websockets.__version__)'): present"
+        return
+    fi
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+    say "installing python websockets==$WEBSOCKETS_VERSION"
+    python3 -m pip install --quiet "websockets==$WEBSOCKETS_VERSION" ||
+        python3 -m pip install --quiet --break-system-packages "websockets==$WEBSOCKETS_VERSION" ||
+        die "pip install websockets failed"
+}
+
+# The independent TLS peers of tests/tls_interop.rs: openssl s_server/s_client and Python's
+# ssl + asyncio.
+setup_tls_peers() {
+    local missing=()
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    if ((${#missing[@]})); then
+        apt_install "${missing[@]}"
+    fi
+    say "openssl and python3 (TLS test peers): present"
+}
+
 case "${1:-all}" in
 all)
     check_pins
     setup_rustup
     setup_chrome
     setup_node
+    setup_tls_peers
     setup_wasm_bindgen
     setup_wasm_pack
+    setup_python_websockets
     ;;
 coverage)
     setup_coverage
+    ;;
+bench)
+    command -v wrk >/dev/null 2>&1 || apt_install wrk
+    say "wrk: present"
+    ;;
+fuzz)
+    setup_fuzz
     ;;
 pins)
     check_pins
     ;;
 *)
-    die "usage: $0 [all|coverage|pins]"
+    die "usage: $0 [all|coverage|bench|fuzz|pins]"
     ;;
 esac

@@ -9,7 +9,7 @@
 #
 #   scripts/test.sh              every leg
 #   scripts/test.sh LEG...       some legs: fmt clippy clippy-wasm native chrome node
-#                                wasm-pack-test wasm-pack-build tour
+#                                wasm-pack-test wasm-pack-build chat loom tour
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -22,7 +22,7 @@ mkdir -p "$LOGS"
 unset WASM_BINDGEN_USE_BROWSER WASM_BINDGEN_USE_NODE_EXPERIMENTAL WASM_BINDGEN_USE_DENO \
     WASM_BINDGEN_TEST_ONLY_NODE WASM_BINDGEN_TEST_ONLY_WEB GECKODRIVER SAFARIDRIVER NODE_ARGS
 
-WEB_PACKAGES=(-p tulipa -p tulipa-web-tests -p tulipa-browser-example)
+WEB_PACKAGES=(-p tulipa -p tulipa-web-tests -p tulipa-browser-example -p tulipa-chat-example)
 
 # --- expected counts, from the sources ------------------------------------------------------
 
@@ -226,14 +226,46 @@ expect_browser_bins() {
     done
 }
 
+# The native WebSocket echo server that web-tests/tests/web_ws.rs talks to, on loopback at
+# a fixed port (the URL is compiled into the test binary: TULIPA_WS_ECHO_URL). Started
+# before a browser leg, stopped after it.
+WS_ECHO_ADDR=127.0.0.1:9301
+export TULIPA_WS_ECHO_URL="ws://$WS_ECHO_ADDR"
+WS_ECHO_PID=
+
+start_ws_echo() {
+    cargo build --quiet --example ws_echo_server || { problem "could not build the ws echo server"; return 1; }
+    "$CARGO_TARGET_DIR/debug/examples/ws_echo_server" "$WS_ECHO_ADDR" >"$LOGS/ws-echo.log" 2>&1 &
+    WS_ECHO_PID=$!
+    local i
+    for i in $(seq 100); do
+        grep -q 'listening on' "$LOGS/ws-echo.log" && return 0
+        kill -0 "$WS_ECHO_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    problem "the ws echo server did not start on $WS_ECHO_ADDR (port taken?): $(cat "$LOGS/ws-echo.log")"
+    return 1
+}
+
+stop_ws_echo() {
+    [[ -n $WS_ECHO_PID ]] || return 0
+    kill "$WS_ECHO_PID" 2>/dev/null
+    wait "$WS_ECHO_PID" 2>/dev/null
+    WS_ECHO_PID=
+}
+trap stop_ws_echo EXIT
+
 leg_chrome() {
     local before=${#PROBLEMS[@]} rc
+    CURRENT=chrome
+    start_ws_echo
     # Every browser file of web-tests (ONLY_WEB skips node.rs, which the node leg runs);
     # --tests, not a doctest run: doctests are vacuous on wasm32.
     run chrome "${wasm_test_env[@]}" CHROMEDRIVER="$(command -v chromedriver)" \
         WASM_BINDGEN_TEST_ONLY_WEB=1 \
         cargo test -p tulipa-web-tests --target wasm32-unknown-unknown --tests --no-fail-fast
     rc=$?
+    stop_ws_echo
     tally
     expect_browser_bins
     close_leg "$rc" "$before"
@@ -263,9 +295,12 @@ wasm_pack_used_path_tools() {
 
 leg_wasm_pack_test() {
     local before=${#PROBLEMS[@]} rc
+    CURRENT=wasm-pack-test
+    start_ws_echo
     # As a user runs it. wasm-pack skips tests/node.rs here (it runs browser tests only).
     run wasm-pack-test wasm-pack test --headless --chrome web-tests
     rc=$?
+    stop_ws_echo
     tally
     expect_browser_bins
     wasm_pack_used_path_tools
@@ -288,6 +323,24 @@ leg_wasm_pack_build() {
         node examples/browser/check.mjs 2>&1 | tee -a "$LOGS/wasm-pack-build.log"
         rc=${PIPESTATUS[0]}
         ((rc == 0)) || problem "examples/browser/check.mjs failed"
+    fi
+    finish_check "$rc"
+}
+
+leg_chat() {
+    local rc
+    # The chat example end to end: the browser client built as a user builds it, the native
+    # server and CLI, then two headless Chromium pages and the CLI exchange messages
+    # (examples/chat/e2e.mjs drives chromedriver over WebDriver).
+    rm -rf examples/chat/pkg
+    CURRENT=chat
+    run chat bash -c 'wasm-pack build --target web --no-opt examples/chat &&
+        cargo build -p tulipa-chat-example --bins &&
+        node examples/chat/e2e.mjs "$CARGO_TARGET_DIR/debug"'
+    rc=$?
+    if ((rc == 0)); then
+        wasm_pack_used_path_tools
+        grep -q 'chat e2e: OK' "$LOGS/chat.log" || { problem "the chat e2e did not report OK"; rc=1; }
     fi
     finish_check "$rc"
 }
@@ -318,13 +371,13 @@ leg_tour() {
     finish_check "$rc"
 }
 
-ALL=(fmt clippy clippy-wasm native chrome node wasm-pack-test wasm-pack-build loom tour)
+ALL=(fmt clippy clippy-wasm native chrome node wasm-pack-test wasm-pack-build chat loom tour)
 SELECTED=("$@")
 ((${#SELECTED[@]})) || SELECTED=("${ALL[@]}")
 START=$SECONDS
 for leg in "${SELECTED[@]}"; do
     case $leg in
-    fmt | clippy | clippy-wasm | native | chrome | node | wasm-pack-test | wasm-pack-build | loom | tour)
+    fmt | clippy | clippy-wasm | native | chrome | node | wasm-pack-test | wasm-pack-build | chat | loom | tour)
         "leg_${leg//-/_}"
         ;;
     *)

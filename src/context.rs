@@ -34,6 +34,9 @@ pub(crate) struct TaskCtx {
     pub(crate) cancel: bool,
     /// Cancellation was requested of a soft-cancel task: it is polled on and can see this.
     pub(crate) cancel_requested: bool,
+    /// The task's handle was detached when this poll began: a panic is reported to the
+    /// loop's exception handler.
+    pub(crate) detached: bool,
 }
 
 pub(crate) const UNREGISTERED: u32 = u32::MAX;
@@ -44,6 +47,7 @@ impl TaskCtx {
         loop_id: 0,
         cancel: false,
         cancel_requested: false,
+        detached: false,
     };
 }
 

@@ -36,6 +36,7 @@
 //! | `asyncio.timeout`, `asyncio.wait_for` | [`time::timeout`], [`time::timeout_at`] |
 //! | `loop.call_soon/call_later/call_at` | [`call_soon`], [`call_later`], [`call_at`] |
 //! | `loop.call_soon_threadsafe` | [`Handle::call_soon_threadsafe`] |
+//! | `loop.set_exception_handler`, `call_exception_handler` | [`set_exception_handler`], [`call_exception_handler`], [`ExceptionContext`] |
 //! | `asyncio.to_thread`, `loop.run_in_executor` | [`spawn_blocking`], [`to_thread`] |
 //! | cancelling with clean-up (`CancelledError` caught in the task) | [`task::Builder::soft_cancel`], [`task::cancelled`] |
 //! | `asyncio.Future`, `concurrent.futures.Future` | [`future::SettableFuture`] |
@@ -104,6 +105,7 @@ mod cancel;
 pub mod channel;
 mod combinators;
 mod context;
+mod exceptions;
 pub mod future;
 pub mod host;
 mod loom;
@@ -116,6 +118,7 @@ mod taskgroup;
 pub mod time;
 pub mod transports;
 mod waitlist;
+pub mod ws;
 
 pub use blocking::{spawn_blocking, to_thread};
 pub use calls::{call_at, call_later, call_soon, CallHandle};
@@ -123,6 +126,10 @@ pub use cancel::{CancelToken, RunUntilCancelled, WaitCancelled};
 pub use combinators::{
     as_completed, gather, gather_all, race, select, shield, wait, wait_for, AsCompleted, Gather,
     GatherAll, Next, Race, ReturnWhen, Select, Shield, Wait,
+};
+pub use exceptions::{
+    call_exception_handler, default_exception_handler, reset_exception_handler,
+    set_exception_handler, ExceptionContext,
 };
 pub use host::Handle;
 pub use task::{spawn, spawn_local, yield_now, JoinError, JoinHandle};
@@ -156,6 +163,16 @@ pub mod process {
 #[cfg(not(target_arch = "wasm32"))]
 pub mod signal {
     pub use crate::sys::signal::*;
+}
+
+/// TLS (rustls, ring provider): client and server configurations, [`tls::TlsStream`] over
+/// any stream, and asyncio's TLS entry points (`open_connection`, `start_server`,
+/// `create_connection`, `create_server`, `start_tls`).
+///
+/// Native only: in a browser, TLS belongs to the host (`wss://`, `https://`).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod tls {
+    pub use crate::sys::tls::*;
 }
 
 /// Browser entry points: start a root future, await a JS `Promise`, turn a task into one.

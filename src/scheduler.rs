@@ -60,6 +60,9 @@ pub(crate) const CANCEL: u8 = 2;
 pub(crate) const SOFT: u8 = 4;
 /// Set in `TaskMeta::flags` when the future must be dropped whatever the mode (abort).
 pub(crate) const HARD: u8 = 8;
+/// Set in `TaskMeta::flags` when the task's handle was detached: nothing will see its
+/// outcome, so a panic goes to the loop's exception handler.
+pub(crate) const DETACHED: u8 = 16;
 
 /// Per-task data stored inside the task's own allocation (async-task's metadata).
 pub(crate) struct TaskMeta {
@@ -276,6 +279,7 @@ pub(crate) fn run_task(task: Task, force_cancel: bool) {
         loop_id: meta.shared.id,
         cancel,
         cancel_requested: requested,
+        detached: flags & DETACHED != 0,
     };
     let prev = context::set_task(ctx);
     task.run();
@@ -310,6 +314,8 @@ pub(crate) struct Local {
     poisoned: RefCell<Option<String>>,
     /// Tasks polled since the loop was created (a cheap progress counter for hosts and tests).
     pub(crate) polls: Cell<u64>,
+    /// The loop's exception handler (`None`: the default one).
+    pub(crate) exception_handler: crate::exceptions::Slot,
 }
 
 impl Local {
@@ -330,6 +336,7 @@ impl Local {
             in_turn: Cell::new(false),
             poisoned: RefCell::new(None),
             polls: Cell::new(0),
+            exception_handler: RefCell::new(None),
         })
     }
 

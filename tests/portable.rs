@@ -65,6 +65,8 @@ mod calls;
 mod channel;
 #[path = "portable/combinators.rs"]
 mod combinators;
+#[path = "portable/exceptions.rs"]
+mod exceptions;
 #[path = "portable/future.rs"]
 mod future;
 #[path = "portable/queue.rs"]
@@ -81,3 +83,5 @@ mod taskgroup;
 mod tasks;
 #[path = "portable/time.rs"]
 mod time;
+#[path = "portable/ws_codec.rs"]
+mod ws_codec;

@@ -1,5 +1,6 @@
 //! The accept loop survives running out of file descriptors (EMFILE): it backs off without
-//! spinning, reports the error once per backoff, and resumes when descriptors free up.
+//! spinning, reports the error once per backoff through the loop's exception handler, and
+//! resumes when descriptors free up.
 //!
 //! Its own test binary: it exhausts the process's descriptors, which would break any test
 //! running beside it.
@@ -48,9 +49,20 @@ fn transport_accept_backs_off_on_emfile_reports_once_and_resumes() {
     tulipa::run(async {
         let errors = Rc::new(RefCell::new(Vec::new()));
         let server = create_server(|| Hello, "127.0.0.1:0").await.unwrap();
-        let e = Rc::clone(&errors);
-        server.set_error_handler(move |err| e.borrow_mut().push(err.raw_os_error()));
         let addr = server.addrs()[0].inet().unwrap();
+        // No handler on the server: the errors go to the loop's exception handler.
+        let e = Rc::clone(&errors);
+        tulipa::set_exception_handler(move |ctx| {
+            assert!(
+                ctx.message().contains(&addr.to_string()),
+                "the report names the listener: {ctx}"
+            );
+            let err = ctx
+                .error()
+                .and_then(|e| e.downcast_ref::<std::io::Error>())
+                .expect("the report carries the io::Error");
+            e.borrow_mut().push(err.raw_os_error());
+        });
 
         // The client connects from another thread with descriptors opened before the
         // exhaustion (a connect needs none of this process's after that... except its

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use crate::report::Metric;
 use crate::workloads::{
-    channel, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, timers, yields, Sizes,
-    Variant, Workload,
+    channel, http, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, timers, tls, ws,
+    yields, Sizes, Variant, Workload,
 };
 
 /// The hidden first argument that turns the bench binary into a child.
@@ -163,6 +163,15 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
                 (Metric::BulkCpu, outcome.server_cpu_ms_per_gib),
             ]
         }
+        Workload::Http => {
+            let outcome = http::run(variant, sizes.echo_duration);
+            vec![
+                (Metric::HttpRate, outcome.requests_per_sec),
+                (Metric::HttpCpu, outcome.server_cpu_us_per_request),
+                (Metric::HttpP50, outcome.p50_us),
+                (Metric::HttpP99, outcome.p99_us),
+            ]
+        }
         Workload::Conns => {
             let outcome = net_load::many(variant, sizes.many_connections, sizes.many_messages);
             vec![
@@ -170,6 +179,39 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
                 (Metric::ConnsMemory, outcome.server_kib_per_connection),
                 (Metric::ConnsTime, outcome.elapsed_ms),
             ]
+        }
+        Workload::Ws => {
+            // Both sizes in this process, each on a runtime of its own.
+            let (small, large) = (sizes.ws_small, sizes.ws_large);
+            let (s, l) = match variant {
+                Variant::Tulipa => (ws::tulipa(small, 64), ws::tulipa(large, 64 * 1024)),
+                Variant::Tokio => (ws::tokio(small, 64), ws::tokio(large, 64 * 1024)),
+                _ => unsupported(),
+            };
+            vec![
+                (Metric::WsSmallRate, rate(small, s)),
+                (Metric::WsLargeRate, rate(large, l)),
+            ]
+        }
+        Workload::TlsHandshake => {
+            let n = sizes.tls_handshakes;
+            let elapsed = match variant {
+                Variant::Tulipa => tls::tulipa_handshakes(n),
+                Variant::TulipaStreams => tls::tulipa_streams_handshakes(n),
+                Variant::Tokio => tls::tokio_handshakes(n),
+                _ => unsupported(),
+            };
+            vec![(Metric::TlsHandshakeRate, rate(n, elapsed))]
+        }
+        Workload::TlsBulk => {
+            let n = sizes.tls_bulk_bytes;
+            let elapsed = match variant {
+                Variant::Tulipa => tls::tulipa_bulk(n),
+                Variant::TulipaStreams => tls::tulipa_streams_bulk(n),
+                Variant::Tokio => tls::tokio_bulk(n),
+                _ => unsupported(),
+            };
+            vec![(Metric::TlsBulkRate, rate(n, elapsed) / (1024.0 * 1024.0))]
         }
     }
 }

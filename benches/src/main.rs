@@ -52,6 +52,10 @@ fn main() {
         workloads::net_server::main(&args[1..]);
         return;
     }
+    if args.first().map(String::as_str) == Some(workloads::http::HTTP_SERVER_FLAG) {
+        workloads::http::server_main(&args[1..]);
+        return;
+    }
     let options = match cli::Options::parse(&args) {
         Ok(options) => options,
         Err(message) => {

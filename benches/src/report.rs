@@ -46,10 +46,26 @@ pub enum Metric {
     ConnsMemory,
     /// Wall time of the 1,000-connection run, milliseconds.
     ConnsTime,
+    /// HTTP requests per second (wrk's count).
+    HttpRate,
+    /// Server CPU time per HTTP request, microseconds.
+    HttpCpu,
+    /// wrk's median request latency, microseconds.
+    HttpP50,
+    /// wrk's 99th percentile request latency, microseconds.
+    HttpP99,
+    /// WebSocket echo, 64-byte messages per second.
+    WsSmallRate,
+    /// WebSocket echo, 64 KiB messages per second.
+    WsLargeRate,
+    /// Full TLS 1.3 handshakes per second (new connection each).
+    TlsHandshakeRate,
+    /// TLS bulk echo throughput, MiB/s.
+    TlsBulkRate,
 }
 
 impl Metric {
-    const ALL: [Metric; 20] = [
+    const ALL: [Metric; 28] = [
         Metric::SpawnRate,
         Metric::SpawnRssPerTask,
         Metric::YieldRate,
@@ -70,6 +86,14 @@ impl Metric {
         Metric::ConnsErrors,
         Metric::ConnsMemory,
         Metric::ConnsTime,
+        Metric::HttpRate,
+        Metric::HttpCpu,
+        Metric::HttpP50,
+        Metric::HttpP99,
+        Metric::WsSmallRate,
+        Metric::WsLargeRate,
+        Metric::TlsHandshakeRate,
+        Metric::TlsBulkRate,
     ];
 
     /// The name used between child and parent.
@@ -95,6 +119,14 @@ impl Metric {
             Metric::ConnsErrors => "conns_errors",
             Metric::ConnsMemory => "conns_server_kib_per_conn",
             Metric::ConnsTime => "conns_ms",
+            Metric::HttpRate => "http_rate",
+            Metric::HttpCpu => "http_server_cpu_us",
+            Metric::HttpP50 => "http_p50_us",
+            Metric::HttpP99 => "http_p99_us",
+            Metric::WsSmallRate => "ws_small_rate",
+            Metric::WsLargeRate => "ws_large_rate",
+            Metric::TlsHandshakeRate => "tls_handshake_rate",
+            Metric::TlsBulkRate => "tls_bulk_mib_per_sec",
         }
     }
 
@@ -124,6 +156,14 @@ impl Metric {
             Metric::ConnsErrors => "errors",
             Metric::ConnsMemory => "server peak RSS, KiB/conn",
             Metric::ConnsTime => "time, ms",
+            Metric::HttpRate => "k requests/s",
+            Metric::HttpCpu => "server CPU, us/request",
+            Metric::HttpP50 => "p50 latency, us",
+            Metric::HttpP99 => "p99 latency, us",
+            Metric::WsSmallRate => "k msgs/s, 64 B",
+            Metric::WsLargeRate => "k msgs/s, 64 KiB",
+            Metric::TlsHandshakeRate => "handshakes/s",
+            Metric::TlsBulkRate => "MiB/s",
         }
     }
 
@@ -137,7 +177,11 @@ impl Metric {
             | Metric::AcquireHeldRate
             | Metric::ItemRate
             | Metric::EchoRate
-            | Metric::BulkRate => Better::Higher,
+            | Metric::BulkRate
+            | Metric::HttpRate
+            | Metric::WsSmallRate
+            | Metric::WsLargeRate => Better::Higher,
+            Metric::TlsHandshakeRate | Metric::TlsBulkRate => Better::Higher,
             Metric::SpawnRssPerTask
             | Metric::SleepStartAll
             | Metric::SleepLate
@@ -148,7 +192,10 @@ impl Metric {
             | Metric::BulkCpu
             | Metric::ConnsErrors
             | Metric::ConnsMemory
-            | Metric::ConnsTime => Better::Lower,
+            | Metric::ConnsTime
+            | Metric::HttpCpu
+            | Metric::HttpP50
+            | Metric::HttpP99 => Better::Lower,
         }
     }
 
@@ -168,14 +215,20 @@ impl Metric {
             Metric::SleepStartAll | Metric::SleepLate | Metric::SleepPeakRss => {
                 format!("{value:.1}")
             }
-            Metric::EchoRate => format!("{:.1}", value / 1e3),
-            Metric::EchoCpu => format!("{value:.2}"),
+            Metric::EchoRate | Metric::HttpRate | Metric::WsSmallRate | Metric::WsLargeRate => {
+                format!("{:.1}", value / 1e3)
+            }
+            Metric::EchoCpu | Metric::HttpCpu => format!("{value:.2}"),
             Metric::EchoP50
             | Metric::EchoP99
+            | Metric::HttpP50
+            | Metric::HttpP99
             | Metric::BulkRate
             | Metric::BulkCpu
             | Metric::ConnsErrors
-            | Metric::ConnsTime => format!("{value:.0}"),
+            | Metric::ConnsTime
+            | Metric::TlsHandshakeRate
+            | Metric::TlsBulkRate => format!("{value:.0}"),
             Metric::ConnsMemory => format!("{value:.1}"),
         }
     }
@@ -241,7 +294,7 @@ struct Row {
     tokio: Variant,
 }
 
-const ROWS: [Row; 26] = [
+const ROWS: [Row; 36] = [
     row(Workload::Spawn, None, Metric::SpawnRate, Variant::Tokio),
     row(
         Workload::Spawn,
@@ -331,6 +384,48 @@ const ROWS: [Row; 26] = [
     row(Workload::Conns, None, Metric::ConnsErrors, Variant::Tokio),
     row(Workload::Conns, None, Metric::ConnsMemory, Variant::Tokio),
     row(Workload::Conns, None, Metric::ConnsTime, Variant::Tokio),
+    row(Workload::Http, None, Metric::HttpRate, Variant::Tokio),
+    row(Workload::Http, None, Metric::HttpCpu, Variant::Tokio),
+    row(Workload::Http, None, Metric::HttpP50, Variant::Tokio),
+    row(Workload::Http, None, Metric::HttpP99, Variant::Tokio),
+    row(
+        Workload::TlsHandshake,
+        Some("tulipa: TlsStream"),
+        Metric::TlsHandshakeRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::TlsHandshake,
+        Some("tulipa: streams"),
+        Metric::TlsHandshakeRate,
+        Variant::Tokio,
+    )
+    .with_tulipa(Variant::TulipaStreams),
+    row(
+        Workload::TlsBulk,
+        Some("tulipa: TlsStream"),
+        Metric::TlsBulkRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::TlsBulk,
+        Some("tulipa: streams"),
+        Metric::TlsBulkRate,
+        Variant::Tokio,
+    )
+    .with_tulipa(Variant::TulipaStreams),
+    row(
+        Workload::Ws,
+        Some("tokio: tokio-tungstenite"),
+        Metric::WsSmallRate,
+        Variant::Tokio,
+    ),
+    row(
+        Workload::Ws,
+        Some("tokio: tokio-tungstenite"),
+        Metric::WsLargeRate,
+        Variant::Tokio,
+    ),
 ];
 
 const fn row(
@@ -401,10 +496,21 @@ fn describe(row: &Row, sizes: &Sizes) -> String {
             sizes.echo_duration.as_secs_f64()
         ),
         Workload::Bulk => format!("bulk echo {} MiB, 1 conn", sizes.bulk_bytes >> 20),
+        Workload::Ws => match row.metric {
+            Metric::WsSmallRate => format!("ws echo {} x 64 B", count(sizes.ws_small)),
+            _ => format!("ws echo {} x 64 KiB", count(sizes.ws_large)),
+        },
         Workload::Conns => format!(
             "{} conns x {} x 1 KiB",
             sizes.many_connections, sizes.many_messages
         ),
+        Workload::Http => format!(
+            "http keep-alive, wrk -t1 -c{}, {} s",
+            crate::workloads::http::CONNECTIONS,
+            sizes.echo_duration.as_secs().max(1)
+        ),
+        Workload::TlsHandshake => format!("TLS 1.3 handshakes x {}", sizes.tls_handshakes),
+        Workload::TlsBulk => format!("TLS 1.3 bulk echo {} MiB", sizes.tls_bulk_bytes >> 20),
     };
     match row.channel {
         Some(channel) => format!("{base} ({channel})"),
@@ -537,7 +643,7 @@ enum Reference {
 
 /// The targets of the issue, checked against the medians.
 pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
-    let targets: [(&str, usize, Reference); 21] = [
+    let targets: [(&str, usize, Reference); 28] = [
         (
             "spawn rate >= the faster of tokio and smol",
             0,
@@ -638,6 +744,41 @@ pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
             "bulk: throughput >= 95% of the raw mio loop",
             21,
             Reference::MioWithin5Pct,
+        ),
+        (
+            "http: server CPU/request within 5% of the raw mio loop",
+            27,
+            Reference::MioWithin5Pct,
+        ),
+        (
+            "http: server CPU/request below tokio and smol",
+            27,
+            Reference::BestPeer,
+        ),
+        (
+            "http: p99 latency no worse than tokio",
+            29,
+            Reference::Tokio,
+        ),
+        (
+            "TLS handshakes/s (TlsStream) >= tokio + tokio-rustls",
+            30,
+            Reference::Tokio,
+        ),
+        (
+            "TLS handshakes/s (streams) >= tokio + tokio-rustls",
+            31,
+            Reference::Tokio,
+        ),
+        (
+            "TLS bulk (TlsStream) >= tokio + tokio-rustls",
+            32,
+            Reference::Tokio,
+        ),
+        (
+            "TLS bulk (streams) >= tokio + tokio-rustls",
+            33,
+            Reference::Tokio,
         ),
     ];
     let mut rows = vec![["target", "verdict", "tulipa", "reference", "by"]

@@ -135,8 +135,26 @@ impl StreamReader {
         out
     }
 
+    /// Takes every unread byte out of the reader (for `tulipa::tls`'s stream upgrade: bytes
+    /// that arrived after the plaintext part belong to the TLS handshake).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) fn take_buffered(&mut self) -> Vec<u8> {
+        self.pull();
+        let n = self.available();
+        self.take(n)
+    }
+
     fn check_error(&self) -> io::Result<()> {
-        match self.shared.borrow().error() {
+        let s = self.shared.borrow();
+        match s.error() {
+            // An early end (a TLS connection closed without close_notify): the data that
+            // arrived before it is read first, then the error.
+            Some(e)
+                if e.kind() == io::ErrorKind::UnexpectedEof
+                    && (self.available() > 0 || !s.incoming.is_empty()) =>
+            {
+                Ok(())
+            }
             Some(e) => Err(e),
             None => Ok(()),
         }
@@ -148,7 +166,8 @@ impl StreamReader {
     /// # Errors
     ///
     /// The connection broke (the error `connection_lost` reported), as asyncio does even if
-    /// unread data is buffered.
+    /// unread data is buffered; except an `UnexpectedEof` error (a TLS peer that closed
+    /// without close_notify), which comes after the data that arrived before it.
     ///
     /// # Cancel safety
     ///

@@ -49,6 +49,14 @@ impl StreamWriter {
         }
     }
 
+    /// Detaches the writer from its transport: writes are kept (as before
+    /// `connection_made`) until a protocol switch connects it again (`tulipa::tls`'s stream
+    /// upgrade, so nothing is written in plain text during the handshake).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) fn detach_transport(&self) -> Option<Rc<dyn Transport>> {
+        self.shared.borrow_mut().transport.take()
+    }
+
     /// Queues `data` for sending; never blocks. Data written after `close` or `write_eof`,
     /// or after the connection is lost, is dropped.
     ///

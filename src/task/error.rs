@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::fmt;
 use std::panic::Location;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use crate::context;
@@ -34,6 +35,7 @@ impl JoinError {
         JoinError::Cancelled(Cancelled::new(message))
     }
 
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // the blocking pool's
     pub(crate) fn panicked(payload: Box<dyn Any + Send>) -> JoinError {
         JoinError::Panicked(Panicked::from_payload(payload))
     }
@@ -146,6 +148,8 @@ struct PanicDetails {
     location: Option<&'static Location<'static>>,
     // A Mutex makes the error `Sync` although the payload is only `Send`.
     payload: Mutex<Box<dyn Any + Send>>,
+    /// Already given to the loop's exception handler (the task's handle was detached).
+    reported: AtomicBool,
 }
 
 impl Panicked {
@@ -176,8 +180,26 @@ impl Panicked {
                 task,
                 location,
                 payload: Mutex::new(payload),
+                reported: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// Hands the panic to the current loop's exception handler, once: nothing awaits the
+    /// task (its handle was detached), so nobody else would see it.
+    pub(crate) fn report_unobserved(&self) {
+        if self.inner.reported.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let d = &self.inner;
+        crate::exceptions::call_exception_handler(
+            crate::ExceptionContext::new(format!(
+                "a detached task panicked, and nothing awaits it: {}",
+                d.message
+            ))
+            .with_task(d.task.clone())
+            .with_spawned_at(d.location),
+        );
     }
 
     /// The panic message (the payload if it was a string).

@@ -3,10 +3,11 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, Waker};
 
 use super::{JoinError, TaskId};
-use crate::scheduler::TaskMeta;
+use crate::scheduler::{TaskMeta, DETACHED};
 
 type Inner<T> = async_task::Task<Result<T, JoinError>, TaskMeta>;
 
@@ -120,6 +121,14 @@ impl<T> JoinHandle<T> {
 
     /// Lets the task run to completion without a handle; its output is dropped.
     ///
+    /// Nothing sees a detached task's outcome, so if it panics the panic goes to the loop's
+    /// [exception handler](crate::set_exception_handler) (asyncio's "Task exception was
+    /// never retrieved"). A panic that happened before `detach` is reported by `detach`
+    /// itself, to the exception handler of the loop running on the calling thread (or to
+    /// the default handler when none runs there). One narrow case goes unreported: a `Send`
+    /// task's handle detached on another thread while the task is in the middle of the poll
+    /// that panics (the panic hook still prints it).
+    ///
     /// ```
     /// tulipa::run(async {
     ///     let (tx, rx) = std::sync::mpsc::channel();
@@ -129,9 +138,24 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn detach(mut self) {
-        if let Some(task) = self.task.take() {
-            task.detach();
+        let Some(task) = self.task.take() else {
+            return;
+        };
+        // Flag first, then look: a poll that starts after the flag reports the panic
+        // itself; one that finished before it left the outcome here (SeqCst on both sides).
+        task.metadata().flags.fetch_or(DETACHED, Ordering::SeqCst);
+        if task.is_finished() {
+            // Fallible: a task closed by its loop's teardown has no outcome to read.
+            let mut task = task.fallible();
+            let mut cx = Context::from_waker(Waker::noop());
+            if let Poll::Ready(Some(Err(JoinError::Panicked(p)))) =
+                Pin::new(&mut task).poll(&mut cx)
+            {
+                p.report_unobserved();
+            }
+            return;
         }
+        task.detach();
     }
 }
 

@@ -511,7 +511,13 @@ fn poll_task<F: Future>(
     match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
         Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
         Ok(Poll::Pending) => Poll::Pending,
-        Err(payload) => Poll::Ready(Err(JoinError::panicked(payload))),
+        Err(payload) => {
+            let panicked = Panicked::from_payload(payload);
+            if context::task().detached {
+                panicked.report_unobserved();
+            }
+            Poll::Ready(Err(JoinError::Panicked(panicked)))
+        }
     }
 }
 

@@ -181,6 +181,20 @@ impl<C: ?Sized> Dispatcher<C> {
         }
     }
 
+    /// Swaps in a new protocol (asyncio's `set_protocol`; `start_tls` uses it) and returns
+    /// the old one, to be dropped by the caller with no borrow held. Fails (handing `new`
+    /// back) while the protocol is inside a callback, or after it is gone.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) fn replace(&self, new: Box<C>) -> Result<Box<C>, Box<C>> {
+        let Ok(mut p) = self.proto.try_borrow_mut() else {
+            return Err(new);
+        };
+        match p.as_mut() {
+            Some(old) => Ok(std::mem::replace(old, new)),
+            None => Err(new),
+        }
+    }
+
     /// Rule 4: drops the protocol without calling it (used when the driver is torn down).
     pub(crate) fn discard(&self) {
         let p = self.proto.try_borrow_mut().ok().and_then(|mut p| p.take());

@@ -95,6 +95,34 @@ pub trait Transport {
 
     /// This end's address, if known.
     fn local_addr(&self) -> Option<TransportAddr>;
+
+    /// Optional information about the connection, by name (asyncio's `get_extra_info`), as
+    /// a value to downcast; `None` if this transport does not know it. Every transport
+    /// answers `"peername"` and `"sockname"` (a [`TransportAddr`]); TLS transports also
+    /// `"tls"` (`tulipa::tls::TlsInfo`, natively).
+    ///
+    /// ```
+    /// use tulipa::transports::{memory, Protocol, Transport, TransportAddr};
+    /// struct Quiet;
+    /// impl Protocol for Quiet {}
+    /// tulipa::run(async {
+    ///     let (a, _b) = memory::pair(Quiet, Quiet);
+    ///     let peer = a.extra_info("peername").and_then(|v| v.downcast::<TransportAddr>().ok());
+    ///     assert_eq!(peer.map(|p| *p), a.peer_addr());
+    ///     assert!(a.extra_info("no such key").is_none());
+    /// });
+    /// ```
+    fn extra_info(&self, name: &str) -> Option<Box<dyn std::any::Any>> {
+        match name {
+            "peername" => self
+                .peer_addr()
+                .map(|a| Box::new(a) as Box<dyn std::any::Any>),
+            "sockname" => self
+                .local_addr()
+                .map(|a| Box::new(a) as Box<dyn std::any::Any>),
+            _ => None,
+        }
+    }
 }
 
 /// Your side of a stream connection: the transport calls these (asyncio's `Protocol`).

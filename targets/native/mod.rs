@@ -8,7 +8,9 @@ pub(crate) mod reactor;
 mod runtime;
 pub(crate) mod signal;
 pub(crate) mod sigpipe;
+pub(crate) mod tls;
 pub(crate) mod transport;
+pub(crate) mod ws;
 
 use std::sync::OnceLock;
 
@@ -20,6 +22,11 @@ pub use runtime::{run, Builder, Runtime};
 /// Native threads have no ambient loop: a loop is current only inside `block_on` or `run`.
 pub(crate) fn ambient_loop() -> Option<std::rc::Rc<crate::scheduler::Local>> {
     None
+}
+
+/// Where the default exception handler writes: stderr.
+pub(crate) fn print_error(text: &str) {
+    eprintln!("{text}");
 }
 
 /// Nanoseconds since the first time the process asked tulipa for the time.

@@ -24,6 +24,7 @@
 #![allow(unsafe_code)]
 
 mod promise;
+pub(crate) mod ws;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -88,6 +89,11 @@ extern "C" {
     fn set_onmessage(this: &MessagePort, handler: &Function);
     #[wasm_bindgen(method, js_name = postMessage)]
     fn post_message(this: &MessagePort, message: &JsValue);
+}
+
+/// Where the default exception handler writes: the console, as an error.
+pub(crate) fn print_error(text: &str) {
+    console_error(text);
 }
 
 /// The page's clock in nanoseconds since its time origin.

@@ -13,12 +13,17 @@
 //! | `oneshot` | two tasks bouncing a number `1e6` times, each message through a fresh oneshot | round trips/s |
 //! | `echo` | TCP echo server in its own process; 50 blocking client threads ping-pong 64-byte messages for 2 s | messages/s; server CPU per message; p99 latency |
 //! | `bulk` | the same echo server; one connection echoes 1 GiB | MiB/s; server CPU per GiB |
+//! | `ws` | WebSocket echo over loopback, client and server of one library in one runtime: 200,000 × 64 B and 5,000 × 64 KiB binary messages, pipelined | messages/s |
 //! | `conns` | the same echo server; 1,000 connections at once, each echoing 100 × 1 KiB, every byte checked | errors; server peak RSS per connection; time |
+//! | `http` | HTTP/1.1 keep-alive hello world in its own process, `wrk -t1 -c100` for 2 s | requests/s; server CPU per request; p50, p99 latency |
+//! | `tls-handshake` | client and server in one runtime: 2,000 sequential connections, each a full TLS 1.3 handshake and a 1-byte round trip | handshakes/s |
+//! | `tls-bulk` | client and server in one runtime: one TLS 1.3 connection echoes 256 MiB | MiB/s |
 //!
 //! All runtimes draw the same pseudo-random deadlines ([`SplitMix64`], fixed seed). A
 //! workload function returns what it measured; the child process adds the RSS figures.
 
 pub mod channel;
+pub mod http;
 pub mod lock;
 pub mod net_load;
 pub mod net_server;
@@ -28,6 +33,8 @@ pub mod semaphore;
 pub mod sleeps;
 pub mod spawn;
 pub mod timers;
+pub mod tls;
+pub mod ws;
 pub mod yields;
 
 use std::time::Duration;
@@ -47,10 +54,14 @@ pub enum Workload {
     Echo,
     Bulk,
     Conns,
+    Http,
+    Ws,
+    TlsHandshake,
+    TlsBulk,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 12] = [
+    pub const ALL: [Workload; 16] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::PingPong,
@@ -63,6 +74,10 @@ impl Workload {
         Workload::Echo,
         Workload::Bulk,
         Workload::Conns,
+        Workload::Http,
+        Workload::Ws,
+        Workload::TlsHandshake,
+        Workload::TlsBulk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +94,10 @@ impl Workload {
             Workload::Echo => "echo",
             Workload::Bulk => "bulk",
             Workload::Conns => "conns",
+            Workload::Http => "http",
+            Workload::Ws => "ws",
+            Workload::TlsHandshake => "tls-handshake",
+            Workload::TlsBulk => "tls-bulk",
         }
     }
 
@@ -110,8 +129,14 @@ impl Workload {
                 Variant::Tokio,
                 Variant::Smol,
             ],
-            Workload::Echo | Workload::Bulk | Workload::Conns => {
+            Workload::Echo | Workload::Bulk | Workload::Conns | Workload::Http => {
                 &[Variant::Tulipa, Variant::Tokio, Variant::Smol, Variant::Mio]
+            }
+            // tokio here is tokio-tungstenite; smol has no WebSocket of its own.
+            Workload::Ws => &[Variant::Tulipa, Variant::Tokio],
+            // tokio with tokio-rustls; smol has no maintained rustls adapter on this rustls.
+            Workload::TlsHandshake | Workload::TlsBulk => {
+                &[Variant::Tulipa, Variant::TulipaStreams, Variant::Tokio]
             }
             _ => &[Variant::Tulipa, Variant::Tokio, Variant::Smol],
         }
@@ -119,7 +144,10 @@ impl Workload {
 
     /// Whether this is a network workload, which also runs the raw mio loop.
     pub fn is_net(self) -> bool {
-        matches!(self, Workload::Echo | Workload::Bulk | Workload::Conns)
+        matches!(
+            self,
+            Workload::Echo | Workload::Bulk | Workload::Conns | Workload::Http
+        )
     }
 }
 
@@ -143,10 +171,12 @@ pub enum Variant {
     Smol,
     /// A hand-written `mio` readiness loop (network workloads only): the practical limit.
     Mio,
+    /// tulipa's asyncio stream API (TLS workloads: `tls::open_connection`/`start_server`).
+    TulipaStreams,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 8] = [
+    pub const ALL: [Variant; 9] = [
         Variant::Tulipa,
         Variant::TulipaAsyncChannel,
         Variant::TulipaQueue,
@@ -155,6 +185,7 @@ impl Variant {
         Variant::TokioAsyncChannel,
         Variant::Smol,
         Variant::Mio,
+        Variant::TulipaStreams,
     ];
 
     pub fn name(self) -> &'static str {
@@ -167,6 +198,7 @@ impl Variant {
             Variant::TokioAsyncChannel => "tokio+async-channel",
             Variant::Smol => "smol",
             Variant::Mio => "mio",
+            Variant::TulipaStreams => "tulipa-streams",
         }
     }
 
@@ -198,6 +230,11 @@ pub struct Sizes {
     /// Connections of `conns`; not scaled.
     pub many_connections: usize,
     pub many_messages: usize,
+    /// Messages of the `ws` workload: small (64 B) and large (64 KiB).
+    pub ws_small: usize,
+    pub ws_large: usize,
+    pub tls_handshakes: usize,
+    pub tls_bulk_bytes: usize,
 }
 
 impl Sizes {
@@ -221,6 +258,10 @@ impl Sizes {
             bulk_bytes: s(1 << 30),
             many_connections: net_load::MANY_CONNECTIONS,
             many_messages: s(net_load::MANY_MESSAGES),
+            ws_small: s(200_000),
+            ws_large: s(5_000),
+            tls_handshakes: s(2_000),
+            tls_bulk_bytes: s(256 << 20),
         }
     }
 }

@@ -60,8 +60,8 @@ pub struct BulkOutcome {
     pub server_cpu_ms_per_gib: f64,
 }
 
-/// An echo server process, killed when dropped.
-struct Server {
+/// A server process (echo, or the `http` workload's), killed when dropped.
+pub struct Server {
     child: Child,
     /// Held open: the server exits when it reaches end of file.
     _stdin: ChildStdin,
@@ -70,9 +70,14 @@ struct Server {
 
 impl Server {
     fn start(variant: Variant) -> Server {
+        Server::start_with(SERVER_FLAG, variant)
+    }
+
+    /// Starts `<bench binary> FLAG VARIANT` and reads the port it announces.
+    pub fn start_with(flag: &str, variant: Variant) -> Server {
         let exe = std::env::current_exe().expect("cannot find the bench binary to re-execute");
         let mut child = Command::new(exe)
-            .args([SERVER_FLAG, variant.name()])
+            .args([flag, variant.name()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -88,6 +93,10 @@ impl Server {
         }
     }
 
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     fn connect(&self) -> TcpStream {
         let stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to the server");
         stream.set_nodelay(true).expect("nodelay");
@@ -97,7 +106,7 @@ impl Server {
     }
 
     /// The server's CPU time so far (user + system, all threads), in seconds.
-    fn cpu_secs(&self) -> f64 {
+    pub fn cpu_secs(&self) -> f64 {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
             .expect("server CPU time needs /proc/<pid>/stat (Linux)");
         // Fields after the command name, which is in parentheses and may contain spaces:

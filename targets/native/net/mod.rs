@@ -18,10 +18,9 @@
 //! | `create_server(reuse_port=..., backlog=...)` | [`TcpListener::bind_with`] + [`BindOptions`] |
 //! | `open_unix_connection` / `start_unix_server` sockets | [`UnixStream::connect`] / [`UnixListener::bind`] |
 //! | `AF_UNIX` datagram endpoint | [`UnixDatagram`] |
+//! | `loop.sock_sendfile` | [`TcpStream::sendfile`], [`UnixStream::sendfile`] (zero-copy `sendfile(2)` on Linux) |
 //!
-//! For futures-io's `AsyncBufRead`, wrap a stream in [`BufReader`]. Not here yet: `sendfile`
-//! (it needs a system-call binding and a SIGPIPE strategy, since sendfile has no
-//! MSG_NOSIGNAL).
+//! For futures-io's `AsyncBufRead`, wrap a stream in [`BufReader`].
 //!
 //! Common behaviour of every type here:
 //! - Create them inside a tulipa runtime (`tulipa::run`, `Runtime::block_on`): they register
@@ -69,6 +68,7 @@ mod error;
 pub(crate) mod evented;
 mod fd;
 mod options;
+mod sendfile;
 mod split;
 mod stream;
 mod tcp_listener;

@@ -162,6 +162,7 @@ impl BindOptions {
 pub struct ConnectOptions {
     pub(crate) local_addr: Option<SocketAddr>,
     pub(crate) timeout: Option<std::time::Duration>,
+    pub(crate) happy_eyeballs: Option<std::time::Duration>,
     nodelay: bool,
 }
 
@@ -202,6 +203,22 @@ impl ConnectOptions {
     /// ```
     pub fn timeout(mut self, limit: std::time::Duration) -> ConnectOptions {
         self.timeout = Some(limit);
+        self
+    }
+
+    /// Races the addresses instead of trying them one after another (Happy Eyeballs, RFC
+    /// 8305; asyncio's `happy_eyeballs_delay`, which also sets `interleave=1`): the
+    /// addresses are reordered to alternate between IPv6 and IPv4, starting with the family
+    /// of the first one; the first attempt starts at once, and each next one when the
+    /// previous has not connected within `delay` or has failed. The first connection wins
+    /// and the other attempts are closed. RFC 8305 recommends 250 ms. Without it (the
+    /// default), addresses are tried strictly in order, as asyncio does by default.
+    ///
+    /// ```
+    /// let _o = tulipa::net::ConnectOptions::new().happy_eyeballs(std::time::Duration::from_millis(250));
+    /// ```
+    pub fn happy_eyeballs(mut self, delay: std::time::Duration) -> ConnectOptions {
+        self.happy_eyeballs = Some(delay);
         self
     }
 

@@ -3,9 +3,10 @@
 //
 // Maintainer notes: the sticky-error protocol.
 //
-// 1. Reads use `recv` and writes use `send` with MSG_NOSIGNAL (Linux), through socket2's
-//    `SockRef`, so writing to a closed peer returns EPIPE instead of killing the process,
-//    even if the program reset SIGPIPE to its default action. (std's vectored writes are
+// 1. Reads use `recv` and writes use `send` (one buffer) or `sendmsg` (several) with
+//    MSG_NOSIGNAL (Linux), through socket2's `SockRef`, so writing to a closed peer returns
+//    EPIPE instead of killing the process, even if the program reset SIGPIPE to its
+//    default action. (std's vectored writes are
 //    `writev`, which can raise SIGPIPE; so were its Unix stream writes in older releases.)
 // 2. The kernel reports a reset (ECONNRESET) once; later reads return 0, which would look
 //    like a clean EOF. So the first ConnectionReset / ConnectionAborted / TimedOut from
@@ -127,8 +128,23 @@ impl<S: Source + AsFd> StreamCore<S> {
         Poll::Ready(r)
     }
 
+    /// One buffer: `send` (`sendto`), which costs the kernel less than `sendmsg` with a
+    /// one-entry vector (no iovec import, no message header copy).
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored(cx, &[IoSlice::new(buf)])
+        let f = self.failed();
+        if let Some(kind) = f.both.or(f.write) {
+            return Poll::Ready(Err(sticky(kind, "writing")));
+        }
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let r = std::task::ready!(self
+            .io
+            .poll_write(cx, |s| SockRef::from(s).send_with_flags(buf, MSG_NOSIGNAL)));
+        if let Err(e) = &r {
+            self.record(e, true);
+        }
+        Poll::Ready(r)
     }
 
     pub(crate) fn poll_write_vectored(
@@ -145,6 +161,28 @@ impl<S: Source + AsFd> StreamCore<S> {
         }
         let r = std::task::ready!(self.io.poll_write(cx, |s| {
             SockRef::from(s).send_vectored_with_flags(bufs, MSG_NOSIGNAL)
+        }));
+        if let Err(e) = &r {
+            self.record(e, true);
+        }
+        Poll::Ready(r)
+    }
+
+    /// One `sendfile` step once the socket is writable, with the sticky-error rule; see
+    /// `sendfile.rs`.
+    pub(crate) fn poll_sendfile(
+        &self,
+        cx: &mut Context<'_>,
+        file: &std::fs::File,
+        offset: u64,
+        count: usize,
+    ) -> Poll<io::Result<usize>> {
+        let f = self.failed();
+        if let Some(kind) = f.both.or(f.write) {
+            return Poll::Ready(Err(sticky(kind, "writing")));
+        }
+        let r = std::task::ready!(self.io.poll_write(cx, |s| {
+            super::sendfile::sendfile_once(s.as_fd(), file, offset, count)
         }));
         if let Err(e) = &r {
             self.record(e, true);

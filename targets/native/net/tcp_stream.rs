@@ -1,7 +1,7 @@
 //! [`TcpStream`]: a TCP connection on the loop's reactor.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
@@ -62,9 +62,10 @@ pub struct TcpStream {
 
 impl TcpStream {
     /// Connects to `addr`. A host name is resolved on the blocking pool; each address is
-    /// tried in the resolver's order, one at a time, until one connects (no happy-eyeballs
-    /// racing of IPv6 against IPv4: an address that does not answer costs the OS's connect
-    /// timeout, so use [`connect_timeout`](TcpStream::connect_timeout) to bound each try).
+    /// tried in the resolver's order, one at a time, until one connects (asyncio's default).
+    /// An address that does not answer costs the OS's connect timeout: bound each try with
+    /// [`connect_timeout`](TcpStream::connect_timeout), or race the addresses with
+    /// [`ConnectOptions::happy_eyeballs`] and [`connect_with`](TcpStream::connect_with).
     ///
     /// # Errors
     ///
@@ -330,6 +331,47 @@ impl TcpStream {
         split::write_all(&self.core, buf).await
     }
 
+    /// Sends `count` bytes of `file` from `offset` (to the end of the file when `count` is
+    /// `None`) and returns how many were sent: fewer only if the file ended first (asyncio's
+    /// `loop.sock_sendfile`). On Linux the kernel copies straight from the page cache
+    /// (`sendfile(2)`); elsewhere, or for a file `sendfile` cannot read, tulipa reads the
+    /// file in 64 KiB pieces on the loop's thread and writes them. The file's own position
+    /// is neither used nor changed. A peer that went away gives `BrokenPipe` or
+    /// `ConnectionReset`, never SIGPIPE, whatever the process's SIGPIPE disposition.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write), and the file's read errors (`EBADF` for a file not open
+    /// for reading). After an error, how much was sent is unknown.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: part of the range may have been sent when the future is dropped.
+    ///
+    /// ```
+    /// # tulipa::run(async {
+    /// let path = std::env::temp_dir().join(format!("tulipa-sf-{}", std::process::id()));
+    /// std::fs::write(&path, b"0123456789").unwrap();
+    /// let file = std::fs::File::open(&path).unwrap();
+    /// let l = tulipa::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut a = tulipa::net::TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    /// let (mut b, _) = l.accept().await.unwrap();
+    /// assert_eq!(a.sendfile(&file, 2, Some(5)).await.unwrap(), 5);
+    /// let mut got = [0; 5];
+    /// b.read_exact(&mut got).await.unwrap();
+    /// assert_eq!(&got, b"23456");
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
+    pub async fn sendfile(
+        &mut self,
+        file: &std::fs::File,
+        offset: u64,
+        count: Option<u64>,
+    ) -> io::Result<u64> {
+        super::sendfile::send_file(&self.core, file, offset, count).await
+    }
+
     /// Flushes: a TCP socket has no user-space buffer, so this returns at once.
     ///
     /// # Errors
@@ -592,12 +634,93 @@ async fn connect_target(
     target: super::addr::sealed::Target,
     options: &ConnectOptions,
 ) -> io::Result<TcpStream> {
-    each_addr(target, |addr| async move {
-        match options.timeout {
-            None => connect_addr(addr, options).await,
-            Some(after) => crate::time::timeout(after, connect_addr(addr, options))
-                .await
-                .unwrap_or_else(|_| Err(NetError::ConnectTimedOut { addr, after }.into())),
+    if let Some(delay) = options.happy_eyeballs {
+        let addrs = interleave(super::addr::resolve(target).await?);
+        return staggered(addrs, delay, options).await;
+    }
+    each_addr(target, |addr| attempt(addr, options)).await
+}
+
+/// One address, within the per-attempt time limit if there is one.
+async fn attempt(addr: SocketAddr, options: &ConnectOptions) -> io::Result<TcpStream> {
+    match options.timeout {
+        None => connect_addr(addr, options).await,
+        Some(after) => crate::time::timeout(after, connect_addr(addr, options))
+            .await
+            .unwrap_or_else(|_| Err(NetError::ConnectTimedOut { addr, after }.into())),
+    }
+}
+
+/// RFC 8305's order: the first address's family first, then alternating families, each
+/// family keeping the resolver's order.
+fn interleave(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
+    let Some(first) = addrs.first().copied() else {
+        return addrs;
+    };
+    let (mut same, mut other): (Vec<_>, Vec<_>) = addrs
+        .into_iter()
+        .partition(|a| a.is_ipv6() == first.is_ipv6());
+    let mut out = Vec::with_capacity(same.len() + other.len());
+    let (mut a, mut b) = (same.drain(..), other.drain(..));
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return out,
+            (x, y) => out.extend(x.into_iter().chain(y)),
+        }
+    }
+}
+
+/// Happy Eyeballs: attempts start `delay` apart (at once after a failure); the first to
+/// connect wins and dropping the others closes their sockets. Bounded: one attempt per
+/// address. All failing gives the last error.
+async fn staggered(
+    addrs: Vec<SocketAddr>,
+    delay: Duration,
+    options: &ConnectOptions,
+) -> io::Result<TcpStream> {
+    type Attempt<'a> = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send + 'a>>;
+    let mut next = addrs.into_iter();
+    let mut running: Vec<Attempt<'_>> = Vec::new();
+    let mut timer: Option<Pin<Box<crate::time::Sleep>>> = None;
+    let mut start_now = true;
+    let mut last = None;
+    poll_fn(|cx| loop {
+        let due = timer
+            .as_mut()
+            .is_some_and(|t| t.as_mut().poll(cx).is_ready());
+        if start_now || due {
+            start_now = false;
+            timer = None;
+            if let Some(addr) = next.next() {
+                running.push(Box::pin(attempt(addr, options)));
+                timer = Some(Box::pin(crate::time::sleep(delay)));
+                // Poll the new timer (it registers) and the new attempt below.
+                continue;
+            }
+        }
+        let mut failed = false;
+        let mut i = 0;
+        while i < running.len() {
+            match running[i].as_mut().poll(cx) {
+                Poll::Ready(Ok(stream)) => return Poll::Ready(Ok(stream)),
+                Poll::Ready(Err(e)) => {
+                    last = Some(e);
+                    drop(running.remove(i));
+                    failed = true;
+                }
+                Poll::Pending => i += 1,
+            }
+        }
+        if failed {
+            start_now = true;
+        }
+        if running.is_empty() && next.len() == 0 {
+            return Poll::Ready(Err(last.take().unwrap_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "no socket addresses given")
+            })));
+        }
+        if !failed {
+            return Poll::Pending;
         }
     })
     .await
@@ -659,5 +782,27 @@ impl fmt::Debug for TcpStream {
             .field("local", &self.local_addr().ok())
             .field("peer", &self.peer_addr().ok())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interleave;
+    use std::net::SocketAddr;
+
+    #[test]
+    fn interleave_alternates_families_from_the_first_ones() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let (v6a, v6b, v4a, v4b, v4c) = (
+            a("[::1]:1"),
+            a("[::2]:1"),
+            a("1.0.0.1:1"),
+            a("1.0.0.2:1"),
+            a("1.0.0.3:1"),
+        );
+        assert_eq!(interleave(vec![v6a, v6b, v4a]), [v6a, v4a, v6b]);
+        assert_eq!(interleave(vec![v4a, v4b, v4c, v6a]), [v4a, v6a, v4b, v4c]);
+        assert_eq!(interleave(vec![v4a]), [v4a]);
+        assert!(interleave(Vec::new()).is_empty());
     }
 }

@@ -217,13 +217,37 @@ impl UnixDatagram {
     /// # });
     /// ```
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        let path = unix_path(path.as_ref())?;
-        poll_fn(|cx| {
-            self.io
-                .poll_write(cx, |s| s.send_to(buf, path))
-                .map_err(|e| datagram_send_error(e, buf.len()))
-        })
-        .await
+        let path = path.as_ref();
+        poll_fn(|cx| self.poll_send_to(cx, buf, path)).await
+    }
+
+    /// The poll form of [`send_to`](UnixDatagram::send_to).
+    ///
+    /// # Errors
+    ///
+    /// As [`send_to`](UnixDatagram::send_to).
+    ///
+    /// ```
+    /// # tulipa::run(async {
+    /// # let path = std::env::temp_dir().join(format!("tulipa-pst-{}.sock", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let server = tulipa::net::UnixDatagram::bind(&path).unwrap();
+    /// let client = tulipa::net::UnixDatagram::unbound().unwrap();
+    /// std::future::poll_fn(|cx| client.poll_send_to(cx, b"x", &path)).await.unwrap();
+    /// assert_eq!(server.recv(&mut [0; 4]).await.unwrap(), 1);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        path: &Path,
+    ) -> Poll<io::Result<usize>> {
+        let path = unix_path(path)?;
+        self.io
+            .poll_write(cx, |s| s.send_to(buf, path))
+            .map_err(|e| datagram_send_error(e, buf.len()))
     }
 
     /// Receives one datagram from the connected peer; a longer one is cut to `buf.len()`.
@@ -300,6 +324,24 @@ impl UnixDatagram {
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
         self.io.poll_read(cx, |s| s.recv_from(buf))
+    }
+
+    /// Receives one whole datagram, growing `buf` first if the next one is longer (Unix
+    /// datagrams can exceed 64 KiB: up to the sender's send-buffer size). For the datagram
+    /// transport, which must never cut a message.
+    pub(crate) fn poll_recv_from_whole(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io.poll_read(cx, |s| {
+            if let Some(full) = next_datagram_len(SockRef::from(s))? {
+                if full > buf.len() {
+                    buf.resize(full, 0);
+                }
+            }
+            s.recv_from(buf)
+        })
     }
 
     /// Receives one datagram and says whether it was cut to fit `buf`; see [`Received`].

@@ -223,6 +223,45 @@ impl UnixStream {
         split::write_all(&self.core, buf).await
     }
 
+    /// Sends `count` bytes of `file` from `offset` (to the end of the file when `count` is
+    /// `None`) and returns how many were sent: fewer only if the file ended first (asyncio's
+    /// `loop.sock_sendfile`). On Linux the kernel copies straight from the page cache
+    /// (`sendfile(2)`); elsewhere, or for a file `sendfile` cannot read, tulipa reads the
+    /// file in 64 KiB pieces on the loop's thread and writes them. The file's own position
+    /// is neither used nor changed. A peer that went away gives `BrokenPipe` or
+    /// `ConnectionReset`, never SIGPIPE, whatever the process's SIGPIPE disposition.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write), and the file's read errors (`EBADF` for a file not open
+    /// for reading). After an error, how much was sent is unknown.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: part of the range may have been sent when the future is dropped.
+    ///
+    /// ```
+    /// # tulipa::run(async {
+    /// let path = std::env::temp_dir().join(format!("tulipa-usf-{}", std::process::id()));
+    /// std::fs::write(&path, b"whole file").unwrap();
+    /// let file = std::fs::File::open(&path).unwrap();
+    /// let (mut a, mut b) = tulipa::net::UnixStream::pair().unwrap();
+    /// assert_eq!(a.sendfile(&file, 0, None).await.unwrap(), 10);
+    /// let mut got = [0; 10];
+    /// b.read_exact(&mut got).await.unwrap();
+    /// assert_eq!(&got, b"whole file");
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # });
+    /// ```
+    pub async fn sendfile(
+        &mut self,
+        file: &std::fs::File,
+        offset: u64,
+        count: Option<u64>,
+    ) -> io::Result<u64> {
+        super::sendfile::send_file(&self.core, file, offset, count).await
+    }
+
     /// Flushes: there is no user-space buffer, so this returns at once.
     ///
     /// # Errors

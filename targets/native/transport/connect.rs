@@ -10,16 +10,17 @@ use super::server::Server;
 use super::socket::SocketTransport;
 use crate::streams::{stream_protocol, StreamReader, StreamWriter, DEFAULT_LIMIT};
 use crate::sys::net::{
-    lookup_host, TcpListener, TcpStream, ToSocketAddrs, UnixListener, UnixStream,
+    lookup_host, ConnectOptions, TcpListener, TcpStream, ToSocketAddrs, UnixListener, UnixStream,
 };
 use crate::transports::dispatch::Callbacks;
 use crate::transports::IntoProtocol;
 
 /// Connects over TCP to `addr` and runs the protocol `protocol_factory()` makes on the
 /// connection (asyncio's `loop.create_connection`). Host names are resolved on the
-/// blocking pool and each address is tried in turn, the first that connects wins (no
-/// happy-eyeballs racing: attempts are sequential). The protocol's `connection_made` has
-/// run when this returns.
+/// blocking pool and each address is tried in turn, the first that connects wins
+/// (sequential, asyncio's default; [`create_connection_with`] takes [`ConnectOptions`] for
+/// Happy Eyeballs, a local address, a time limit). The protocol's `connection_made` has run
+/// when this returns.
 ///
 /// # Errors
 ///
@@ -57,7 +58,42 @@ pub async fn create_connection<P: IntoProtocol>(
     protocol_factory: impl FnOnce() -> P,
     addr: impl ToSocketAddrs,
 ) -> io::Result<Rc<SocketTransport>> {
-    let stream = TcpStream::connect(addr).await?;
+    create_connection_with(protocol_factory, addr, &ConnectOptions::new()).await
+}
+
+/// [`create_connection`] with [`ConnectOptions`] (asyncio's `happy_eyeballs_delay`,
+/// `local_addr`, and a time limit per address).
+///
+/// # Errors
+///
+/// As [`create_connection`] and [`TcpStream::connect_with`].
+///
+/// # Cancel safety
+///
+/// Cancel safe, as [`create_connection`].
+///
+/// ```
+/// use std::time::Duration;
+/// use tulipa::net::{create_connection_with, ConnectOptions, TcpListener};
+/// use tulipa::transports::{Protocol, Transport};
+///
+/// struct Quiet;
+/// impl Protocol for Quiet {}
+///
+/// tulipa::run(async {
+///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let opts = ConnectOptions::new().happy_eyeballs(Duration::from_millis(250));
+///     let t = create_connection_with(|| Quiet, l.local_addr().unwrap(), &opts).await.unwrap();
+///     let (_s, peer) = l.accept().await.unwrap();
+///     assert_eq!(t.local_addr().unwrap().inet(), Some(peer));
+/// });
+/// ```
+pub async fn create_connection_with<P: IntoProtocol>(
+    protocol_factory: impl FnOnce() -> P,
+    addr: impl ToSocketAddrs,
+    options: &ConnectOptions,
+) -> io::Result<Rc<SocketTransport>> {
+    let stream = TcpStream::connect_with(addr, options).await?;
     Ok(SocketTransport::start(
         stream,
         protocol_factory().into_callbacks(),
@@ -240,8 +276,35 @@ fn remove_stale_socket(path: &Path) {
 /// });
 /// ```
 pub async fn open_connection(addr: impl ToSocketAddrs) -> io::Result<(StreamReader, StreamWriter)> {
+    open_connection_with(addr, &ConnectOptions::new()).await
+}
+
+/// [`open_connection`] with [`ConnectOptions`] (Happy Eyeballs, a local address, a time
+/// limit per address).
+///
+/// # Errors
+///
+/// As [`create_connection_with`].
+///
+/// # Cancel safety
+///
+/// Cancel safe.
+///
+/// ```
+/// use tulipa::net::{open_connection_with, ConnectOptions, TcpListener};
+/// tulipa::run(async {
+///     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let opts = ConnectOptions::new().timeout(std::time::Duration::from_secs(5));
+///     let (_r, w) = open_connection_with(l.local_addr().unwrap(), &opts).await.unwrap();
+///     w.close();
+/// });
+/// ```
+pub async fn open_connection_with(
+    addr: impl ToSocketAddrs,
+    options: &ConnectOptions,
+) -> io::Result<(StreamReader, StreamWriter)> {
     let (p, r, w) = stream_protocol(DEFAULT_LIMIT);
-    create_connection(move || p, addr).await?;
+    create_connection_with(move || p, addr, options).await?;
     Ok((r, w))
 }
 

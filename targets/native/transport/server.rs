@@ -13,7 +13,7 @@
 //    their `connection_lost` (the transport's `on_lost` hook).
 // 3. Transient accept errors (the peer gave up: ECONNABORTED, EPROTO, EINTR) are skipped.
 //    Any other error — above all EMFILE/ENFILE/ENOBUFS/ENOMEM, running out of descriptors or
-//    memory — is reported once to the error handler and accepting stops for `backoff`
+//    memory — is reported once to the error handler (the server's, else the loop's) and accepting stops for `backoff`
 //    (1 s, asyncio's), a timer rather than a retry loop, so the loop never spins; then it
 //    tries again, and reports again if it fails again.
 // 4. `close` sets `closed`, wakes the accept tasks (which drop their listeners), and removes
@@ -100,7 +100,8 @@ pub(crate) struct ServerShared {
 ///
 /// If accepting fails for lack of resources (EMFILE/ENFILE: the process or system is out of
 /// file descriptors; ENOBUFS/ENOMEM), the server reports the error once to its error
-/// handler (by default a line on stderr), pauses accepting for one second without
+/// handler (by default the loop's [exception handler](crate::set_exception_handler),
+/// which prints it), pauses accepting for one second without
 /// spinning, and then resumes; connections wait in the kernel's backlog meanwhile.
 ///
 /// ```
@@ -373,8 +374,9 @@ impl Server {
     /// Sets what is called with an accept error the server cannot skip (asyncio's loop
     /// exception handler for servers). It is called once per error, and after a
     /// resource error (EMFILE, ENFILE, ENOBUFS, ENOMEM) the server pauses accepting for one
-    /// second, so it is called at most once per second. The default writes a line on
-    /// stderr.
+    /// second, so it is called at most once per second. Without one, the error goes to the
+    /// loop's [exception handler](crate::set_exception_handler) (asyncio's behaviour), with
+    /// the listening address in the message.
     ///
     /// ```
     /// # use tulipa::transports::Protocol;
@@ -448,18 +450,34 @@ const EPROTO: i32 = 71;
 const EPROTO: i32 = 100;
 
 impl ServerShared {
-    fn report(&self, e: &io::Error) {
-        let handler = {
+    /// Rule 3: one report per error, to the server's own handler or else the loop's
+    /// exception handler.
+    fn report(&self, e: &io::Error, index: usize) {
+        let (handler, backoff) = {
             let mut st = self.state.borrow_mut();
             st.accept_errors += 1;
-            st.on_error.clone()
+            (st.on_error.clone(), st.backoff)
         };
         match handler {
             Some(h) => h(e),
-            None => eprintln!(
-                "tulipa: a server's accept() failed ({e}); accepting pauses for a while \
-                 and then resumes"
-            ),
+            None => {
+                let addr = self
+                    .addrs
+                    .get(index)
+                    .map_or_else(String::new, |a| format!(" on {a}"));
+                // io::Error is not Clone: the handler gets an equivalent one.
+                let copy = match e.raw_os_error() {
+                    Some(code) => io::Error::from_raw_os_error(code),
+                    None => io::Error::new(e.kind(), e.to_string()),
+                };
+                crate::call_exception_handler(
+                    crate::ExceptionContext::new(format!(
+                        "accept(){addr} failed; the server pauses accepting for {backoff:?}, \
+                         then retries"
+                    ))
+                    .with_error(copy),
+                );
+            }
         }
     }
 
@@ -529,7 +547,7 @@ async fn accept_loop<L: ListenSock>(
                 }
                 Poll::Ready(Err(e)) if transient(&e) => {}
                 Poll::Ready(Err(e)) => {
-                    shared.report(&e);
+                    shared.report(&e, index);
                     let d = shared.state.borrow().backoff;
                     let mut sleep = Box::pin(crate::time::sleep(d));
                     // Registers the timer; a zero backoff may be ready at once.

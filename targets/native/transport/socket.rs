@@ -206,6 +206,22 @@ impl SocketTransport {
     }
 }
 
+impl SocketTransport {
+    /// Hands the connection to a new protocol (asyncio's `set_protocol`), returning the old
+    /// one. `connection_made` is not called on the new protocol here; the caller does that.
+    /// Fails (handing `new` back) while the current protocol is inside a callback or once
+    /// the connection is gone.
+    pub(crate) fn replace_protocol(
+        &self,
+        new: Box<dyn Callbacks>,
+    ) -> Result<Box<dyn Callbacks>, Box<dyn Callbacks>> {
+        if self.conn.state.borrow().lost {
+            return Err(new);
+        }
+        self.conn.proto.replace(new)
+    }
+}
+
 impl Conn {
     /// Rule 1.
     fn update<R>(&self, f: impl FnOnce(&mut ConnState) -> R) -> R {
@@ -515,6 +531,23 @@ impl Transport for SocketTransport {
 
     fn local_addr(&self) -> Option<TransportAddr> {
         self.conn.local.clone()
+    }
+
+    /// Besides `"peername"` and `"sockname"`: `"socket_transport"`, this transport as an
+    /// `Rc<SocketTransport>` (what `tulipa::tls::start_tls` upgrades).
+    fn extra_info(&self, name: &str) -> Option<Box<dyn std::any::Any>> {
+        match name {
+            "peername" => self
+                .peer_addr()
+                .map(|a| Box::new(a) as Box<dyn std::any::Any>),
+            "sockname" => self
+                .local_addr()
+                .map(|a| Box::new(a) as Box<dyn std::any::Any>),
+            "socket_transport" => Some(Box::new(Rc::new(SocketTransport {
+                conn: Rc::clone(&self.conn),
+            }))),
+            _ => None,
+        }
     }
 }
 
