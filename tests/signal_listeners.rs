@@ -147,6 +147,16 @@ fn add_signal_handler_runs_the_callback_on_its_loop_each_time() {
 }
 
 #[test]
+fn listeners_and_children_are_send() {
+    fn send<T: Send>() {}
+    send::<tulipa::signal::Signal>();
+    send::<tulipa::process::Child>();
+    send::<tulipa::process::ChildStdin>();
+    send::<tulipa::process::ChildStdout>();
+    send::<tulipa::process::ChildStderr>();
+}
+
+#[test]
 fn signals_that_cannot_be_handled_are_typed_errors() {
     let _s = serial();
     for sig in [
