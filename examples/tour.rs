@@ -55,6 +55,7 @@ mod tour {
         custom_host();
         tulipa::run(websocket());
         tulipa::run(tls_echo());
+        subprocesses();
 
         step("End of the tour");
         println!("   That was the core: tasks, cancellation, timers, virtual time, delayed calls,");
@@ -67,7 +68,8 @@ mod tour {
             "   WebSockets: tulipa::ws (examples/chat: a browser + CLI chat), and TLS (rustls)"
         );
         println!("   on both the stream and the protocol level.");
-        println!("   Still to come: subprocesses and signals.");
+        println!("   Subprocesses with async pipes (tulipa::process) and Unix signals");
+        println!("   (tulipa::signal: ctrl_c, add_signal_handler) complete the native side.");
     }
 
     async fn structured_concurrency() {
@@ -597,5 +599,38 @@ mod tour {
         println!("   connecting as example.com: {err}");
         w.close();
         srv.close();
+    }
+
+    fn subprocesses() {
+        step("18. Subprocesses: pipes, communicate, exit status");
+        tulipa::run(async {
+            // Pipe text through `tr`, reading its output as it comes.
+            let mut child = tulipa::process::Command::new("tr")
+                .args(["a-z", "A-Z"])
+                .stdin(tulipa::process::Stdio::piped())
+                .stdout(tulipa::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(b"tulips\nin spring\n").await.unwrap();
+            stdin.close(); // end of file for tr
+            let stdout = child.stdout.as_mut().unwrap();
+            while let Ok(line) = stdout.read_line().await {
+                if line.is_empty() {
+                    break;
+                }
+                print!("   tr says: {}", String::from_utf8_lossy(&line));
+            }
+            println!("   tr exited with {}", child.wait().await.unwrap());
+            // communicate: feed stdin while draining stdout and stderr, no deadlock at any size.
+            let mut wc = tulipa::process::create_subprocess_shell("wc -c; echo done >&2").unwrap();
+            let out = wc.communicate(Some(&[b'x'; 1_000_000])).await.unwrap();
+            println!(
+                "   communicate: wc counted {} bytes, stderr said {:?}, return code {:?}",
+                String::from_utf8_lossy(&out.stdout).trim(),
+                String::from_utf8_lossy(&out.stderr).trim(),
+                wc.returncode()
+            );
+        });
     }
 }

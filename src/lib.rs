@@ -52,6 +52,9 @@
 //! | `asyncio.StreamReader`, `StreamWriter` | [`streams`] |
 //! | `loop.create_connection`, `create_server`, `open_connection`, `start_server` | `net` (native) |
 //! | sockets | `net::{TcpStream, TcpListener, UdpSocket, UnixStream, UnixListener, UnixDatagram}` (native) |
+//! | `asyncio.create_subprocess_exec`, `create_subprocess_shell`, `Process.communicate` | `process` (native) |
+//! | `loop.subprocess_exec`, `SubprocessProtocol` | `process::subprocess_exec` (native) |
+//! | `loop.add_signal_handler`, `remove_signal_handler` | `signal` (native) |
 //! | a custom event loop policy | [`host::Host`] and [`host::EventLoop`] |
 //!
 //! # Targets
@@ -68,6 +71,7 @@
 //! | `web::spawn_promise`, `web::PromiseFuture` | absent | yes |
 //! | sync primitives, queues, channels, futures, task groups, streams | yes | yes |
 //! | `net`: sockets, socket transports | yes | absent: a page has no sockets |
+//! | `process`, `signal` | yes | absent: a page has no processes or signals |
 //!
 //! # Cargo features
 //!
@@ -143,6 +147,22 @@ pub use sys::{run, Builder, Runtime};
 pub mod net {
     pub use crate::sys::net::*;
     pub use crate::sys::transport::*;
+}
+
+/// Child processes with async pipes (asyncio's `asyncio.subprocess`): see the module docs.
+///
+/// Native only: a browser page cannot start processes.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod process {
+    pub use crate::sys::process::*;
+}
+
+/// Unix signals (asyncio's `add_signal_handler`, plus `ctrl_c` and signal listeners).
+///
+/// Native only: a browser page has no signals.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod signal {
+    pub use crate::sys::signal::*;
 }
 
 /// TLS (rustls, ring provider): client and server configurations, [`tls::TlsStream`] over

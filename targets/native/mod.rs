@@ -3,8 +3,10 @@
 
 pub(crate) mod net;
 mod pool;
+pub(crate) mod process;
 pub(crate) mod reactor;
 mod runtime;
+pub(crate) mod signal;
 pub(crate) mod sigpipe;
 pub(crate) mod tls;
 pub(crate) mod transport;

@@ -65,7 +65,7 @@ mod addr;
 mod buf_reader;
 mod datagram;
 mod error;
-mod evented;
+pub(crate) mod evented;
 mod fd;
 mod options;
 mod sendfile;
