@@ -210,16 +210,25 @@ setup_python_websockets() {
         die "pip install websockets failed"
 }
 
-# The independent TLS peers of tests/tls_interop.rs: openssl s_server/s_client and Python's
-# ssl + asyncio.
+# The independent peers of the native tests: openssl s_server/s_client and Python's ssl +
+# asyncio (tests/tls_interop.rs, tests/transport_native.rs), socat and nc
+# (tests/net_interop.rs), iproute2's `ip netns`, and the programs tests/process_*.rs run as children.
 setup_tls_peers() {
     local missing=()
     command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    command -v socat >/dev/null 2>&1 || missing+=(socat)
+    command -v nc >/dev/null 2>&1 || missing+=(netcat-openbsd)
+    # `ip netns` for the blackholed connect of tests/net_connect_timeout.rs.
+    command -v ip >/dev/null 2>&1 || missing+=(iproute2)
     if ((${#missing[@]})); then
         apt_install "${missing[@]}"
     fi
-    say "openssl and python3 (TLS test peers): present"
+    local p
+    for p in sh cat tr wc head yes sleep; do
+        command -v "$p" >/dev/null 2>&1 || die "$p is missing (coreutils): the process tests run it"
+    done
+    say "openssl, python3, socat, nc and coreutils (test peers): present"
 }
 
 case "${1:-all}" in
