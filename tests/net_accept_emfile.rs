@@ -6,25 +6,13 @@
 
 use std::fs::File;
 use std::process::Command;
-use std::thread;
 use std::time::Duration;
 
 use tulipa::net::TcpListener;
 
-/// Fails the test (instead of hanging) if `f` takes longer than `limit`.
-fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let name = thread::current().name().unwrap_or("?").to_owned();
-    let (done, watched) = std::sync::mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watched.recv_timeout(limit) {
-            eprintln!("test {name} still running after {limit:?}: lost wakeup or hang");
-            std::process::exit(101);
-        }
-    });
-    let out = f();
-    let _ = done.send(());
-    out
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::within;
 
 const CHILD: &str = "TULIPA_EMFILE_CHILD";
 const EMFILE: i32 = 24;

@@ -7,25 +7,13 @@
 
 use std::io;
 use std::process::{Command, Output};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use tulipa::net::{NetError, TcpStream};
 
-/// Fails the test (instead of hanging) if `f` takes longer than `limit`.
-fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let name = thread::current().name().unwrap_or("?").to_owned();
-    let (done, watched) = std::sync::mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watched.recv_timeout(limit) {
-            eprintln!("test {name} still running after {limit:?}: lost wakeup or hang");
-            std::process::exit(101);
-        }
-    });
-    let out = f();
-    let _ = done.send(());
-    out
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::within;
 
 const CHILD: &str = "TULIPA_NETNS_CHILD";
 /// Inside the namespace: 10.9.9.1/24 is on veth v0, whose peer v1 drops everything, so

@@ -6,25 +6,14 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::thread;
 use std::time::Duration;
 
 use socket2::{Domain, Socket, Type};
 use tulipa::net::{ConnectOptions, NetError, TcpStream};
 
-fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let name = thread::current().name().unwrap_or("?").to_owned();
-    let (done, watched) = std::sync::mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watched.recv_timeout(limit) {
-            eprintln!("test {name} still running after {limit:?}: lost wakeup or hang");
-            std::process::exit(101);
-        }
-    });
-    let out = f();
-    let _ = done.send(());
-    out
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::within;
 
 /// A listener with a full accept queue (backlog 0, one connection queued), and the socket
 /// that fills it: connects to its address hang.

@@ -12,20 +12,9 @@ use std::time::Duration;
 
 use tulipa::net::{TcpListener, TcpStream, UdpSocket, UnixListener};
 
-/// Fails the test (instead of hanging) if `f` takes longer than `limit`.
-fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let name = thread::current().name().unwrap_or("?").to_owned();
-    let (done, watched) = std::sync::mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watched.recv_timeout(limit) {
-            eprintln!("test {name} still running after {limit:?}: lost wakeup or hang");
-            std::process::exit(101);
-        }
-    });
-    let out = f();
-    let _ = done.send(());
-    out
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::within;
 
 const LIMIT: Duration = Duration::from_secs(120);
 

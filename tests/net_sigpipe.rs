@@ -11,25 +11,13 @@
 
 use std::io;
 use std::process::Command;
-use std::thread;
 use std::time::Duration;
 
 use tulipa::net::{TcpListener, TcpStream, UnixStream};
 
-/// Fails the test (instead of hanging) if `f` takes longer than `limit`.
-fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let name = thread::current().name().unwrap_or("?").to_owned();
-    let (done, watched) = std::sync::mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watched.recv_timeout(limit) {
-            eprintln!("test {name} still running after {limit:?}: lost wakeup or hang");
-            std::process::exit(101);
-        }
-    });
-    let out = f();
-    let _ = done.send(());
-    out
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::within;
 
 const CHILD: &str = "TULIPA_SIGPIPE_CHILD";
 const SIGPIPE_BIT: u64 = 1 << (13 - 1);

@@ -16,20 +16,9 @@ use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 use tulipa::net::{open_connection, open_unix_connection, start_server, start_unix_server, Server};
 use tulipa::streams::{self, StreamReader, StreamWriter};
 
-/// Fails the test (exits the process) if `f` has not returned within `limit` of real time.
-fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let name = thread::current().name().unwrap_or("?").to_owned();
-    let (done, watched) = std::sync::mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watched.recv_timeout(limit) {
-            eprintln!("test {name} still running after {limit:?}: lost wakeup or hang");
-            std::process::exit(101);
-        }
-    });
-    let out = f();
-    let _ = done.send(());
-    out
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::within;
 
 const LIMIT: Duration = Duration::from_secs(60);
 

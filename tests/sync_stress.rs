@@ -19,21 +19,9 @@ use tulipa::sync::{
 };
 use tulipa::Runtime;
 
-/// Fails the test (exits the process) if `f` has not returned within `limit` of real time,
-/// so a lost wakeup shows as a failure, not a hang.
-fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let name = thread::current().name().unwrap_or("?").to_owned();
-    let (done, watched) = std::sync::mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watched.recv_timeout(limit) {
-            eprintln!("test {name} still running after {limit:?}: lost wakeup or hang");
-            std::process::exit(101);
-        }
-    });
-    let out = f();
-    let _ = done.send(());
-    out
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::within;
 
 const LIMIT: Duration = Duration::from_secs(120);
 const THREADS: usize = 4;
