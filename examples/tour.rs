@@ -56,6 +56,7 @@ mod tour {
         tulipa::run(websocket());
         tulipa::run(tls_echo());
         subprocesses();
+        tulipa::run(signals_and_exceptions());
 
         step("End of the tour");
         println!("   That was the core: tasks, cancellation, timers, virtual time, delayed calls,");
@@ -632,5 +633,37 @@ mod tour {
                 wc.returncode()
             );
         });
+    }
+
+    async fn signals_and_exceptions() {
+        use tulipa::signal::{self, SignalKind};
+        step("19. Signals, and the loop's exception handler");
+        // Two listeners for SIGUSR1; `kill` (a separate process) sends it to us.
+        let mut a = signal::signal(SignalKind::user_defined1()).unwrap();
+        let mut b = signal::signal(SignalKind::user_defined1()).unwrap();
+        let pid = std::process::id().to_string();
+        let status = tulipa::process::Command::new("kill")
+            .args(["-USR1", &pid])
+            .status()
+            .await
+            .unwrap();
+        let (got_a, got_b) = (a.recv().await, b.recv().await);
+        println!("   kill -USR1 exited {status}; both listeners woke: {got_a:?}, {got_b:?}");
+        // What no caller can receive goes to the loop's exception handler (asyncio's).
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let log = seen.clone();
+        tulipa::set_exception_handler(move |ctx| log.borrow_mut().push(ctx.to_string()));
+        // A detached task that panics: nobody awaits it, so the handler hears of it.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {})); // keep the tour's output tidy
+        Builder::new()
+            .name("forgotten")
+            .spawn_local(async { panic!("nobody is listening") })
+            .detach();
+        tulipa::yield_now().await;
+        tulipa::yield_now().await;
+        std::panic::set_hook(hook);
+        println!("   the exception handler got: {:?}", seen.borrow());
+        tulipa::reset_exception_handler();
     }
 }
