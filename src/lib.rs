@@ -55,6 +55,8 @@
 //! | `asyncio.create_subprocess_exec`, `create_subprocess_shell`, `Process.communicate` | `process` (native) |
 //! | `loop.subprocess_exec`, `SubprocessProtocol` | `process::subprocess_exec` (native) |
 //! | `loop.add_signal_handler`, `remove_signal_handler` | `signal` (native) |
+//! | `ssl=` on `create_connection`/`create_server`/`open_connection`/`start_server`, `loop.start_tls` | `tls` (native) |
+//! | WebSockets (the `websockets` package's client and server) | [`ws`] (client on both targets, server native) |
 //! | a custom event loop policy | [`host::Host`] and [`host::EventLoop`] |
 //!
 //! # Targets
@@ -72,6 +74,9 @@
 //! | sync primitives, queues, channels, futures, task groups, streams | yes | yes |
 //! | `net`: sockets, socket transports | yes | absent: a page has no sockets |
 //! | `process`, `signal` | yes | absent: a page has no processes or signals |
+//! | `tls` | yes (rustls) | absent: TLS belongs to the browser (`wss://`, `https://`) |
+//! | [`ws`] client | tulipa's codec over TCP and TLS | the browser's `WebSocket` |
+//! | [`ws`] server | yes | absent: a page cannot listen |
 //!
 //! # Cargo features
 //!
