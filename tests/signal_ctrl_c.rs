@@ -15,6 +15,11 @@ fn sigint_handler() -> usize {
 
 #[test]
 fn ctrl_c_sees_sigint_and_restores_the_default() {
+    // A process started in the background by a non-interactive shell (`make coverage &`,
+    // some CI runners) inherits SIGINT ignored: start from the default action explicitly.
+    // SAFETY: SIG_DFL installs no handler code; no other thread of this binary uses SIGINT.
+    let old = unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
+    assert_ne!(old, libc::SIG_ERR);
     assert_eq!(sigint_handler(), libc::SIG_DFL);
     tulipa::run(async {
         tulipa::time::timeout(Duration::from_secs(20), async {
