@@ -128,23 +128,37 @@ impl<S: Source + AsFd> StreamCore<S> {
         Poll::Ready(r)
     }
 
-    /// One buffer: `send` (`sendto`), which costs the kernel less than `sendmsg` with a
-    /// one-entry vector (no iovec import, no message header copy).
-    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    /// The error every write gets once the connection failed (rule 2).
+    fn write_failed(&self) -> Option<io::Error> {
         let f = self.failed();
-        if let Some(kind) = f.both.or(f.write) {
-            return Poll::Ready(Err(sticky(kind, "writing")));
+        f.both.or(f.write).map(|kind| sticky(kind, "writing"))
+    }
+
+    /// A write-side operation once the socket is writable, with the sticky-error rule (rule
+    /// 2): a connection that failed earlier fails at once, and a connection-ending error is
+    /// remembered.
+    fn poll_write_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        if let Some(e) = self.write_failed() {
+            return Poll::Ready(Err(e));
         }
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let r = std::task::ready!(self
-            .io
-            .poll_write(cx, |s| SockRef::from(s).send_with_flags(buf, MSG_NOSIGNAL)));
+        let r = std::task::ready!(self.io.poll_write(cx, op));
         if let Err(e) = &r {
             self.record(e, true);
         }
         Poll::Ready(r)
+    }
+
+    /// One buffer: `send` (`sendto`), which costs the kernel less than `sendmsg` with a
+    /// one-entry vector (no iovec import, no message header copy).
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(self.write_failed().map_or(Ok(0), Err));
+        }
+        self.poll_write_with(cx, |s| SockRef::from(s).send_with_flags(buf, MSG_NOSIGNAL))
     }
 
     pub(crate) fn poll_write_vectored(
@@ -152,24 +166,15 @@ impl<S: Source + AsFd> StreamCore<S> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let f = self.failed();
-        if let Some(kind) = f.both.or(f.write) {
-            return Poll::Ready(Err(sticky(kind, "writing")));
-        }
         if bufs.iter().all(|b| b.is_empty()) {
-            return Poll::Ready(Ok(0));
+            return Poll::Ready(self.write_failed().map_or(Ok(0), Err));
         }
-        let r = std::task::ready!(self.io.poll_write(cx, |s| {
+        self.poll_write_with(cx, |s| {
             SockRef::from(s).send_vectored_with_flags(bufs, MSG_NOSIGNAL)
-        }));
-        if let Err(e) = &r {
-            self.record(e, true);
-        }
-        Poll::Ready(r)
+        })
     }
 
-    /// One `sendfile` step once the socket is writable, with the sticky-error rule; see
-    /// `sendfile.rs`.
+    /// One `sendfile` step once the socket is writable; see `sendfile.rs`.
     pub(crate) fn poll_sendfile(
         &self,
         cx: &mut Context<'_>,
@@ -177,17 +182,9 @@ impl<S: Source + AsFd> StreamCore<S> {
         offset: u64,
         count: usize,
     ) -> Poll<io::Result<usize>> {
-        let f = self.failed();
-        if let Some(kind) = f.both.or(f.write) {
-            return Poll::Ready(Err(sticky(kind, "writing")));
-        }
-        let r = std::task::ready!(self.io.poll_write(cx, |s| {
+        self.poll_write_with(cx, |s| {
             super::sendfile::sendfile_once(s.as_fd(), file, offset, count)
-        }));
-        if let Err(e) = &r {
-            self.record(e, true);
-        }
-        Poll::Ready(r)
+        })
     }
 
     /// Waits for a non-blocking `connect` to finish: writable, then `SO_ERROR` says how it
