@@ -11,18 +11,20 @@
 //! * tulipa: `tulipa::net::TcpListener` / `TcpStream`, a `spawn_local` task per connection.
 //! * tokio: `tokio::net`, `tokio::spawn`, current_thread.
 //! * smol: `async_io::Async<TcpListener>` on a `LocalExecutor` under `async_io::block_on`.
-//! * mio: a hand-written edge-triggered loop (the practical limit), as in `echo`.
+//! * mio: the `echo` workload's hand-written edge-triggered loop (the practical limit),
+//!   answering through [`Respond`].
 //!
 //! The load generator ([`run`]) starts the server, reads its CPU time from `/proc` around
 //! the wrk run, and parses wrk's report: requests, requests per second, the latency
 //! percentiles of `--latency`, and errors (socket errors and non-2xx answers, which fail the
 //! measurement).
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use super::net_server::{announce, exit_with_stdin, mio_loop, Respond, BIND};
 use super::{tokio_runtime, tulipa_runtime, Variant};
 
 /// The hidden first argument that turns the bench binary into an HTTP server.
@@ -58,6 +60,19 @@ pub fn count_requests(state: &mut u8, bytes: &[u8]) -> usize {
     n
 }
 
+/// The mio loop's per-connection state: a partial request end carried between reads.
+#[derive(Default)]
+struct Requests(u8);
+
+impl Respond for Requests {
+    fn respond<'a>(&mut self, input: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+        match count_requests(&mut self.0, input) {
+            0 => &[],
+            n => responses(n, scratch),
+        }
+    }
+}
+
 /// The bytes answering `n` requests (`n` ≥ 1): the fixed response, repeated.
 fn responses(n: usize, scratch: &mut Vec<u8>) -> &[u8] {
     if n == 1 {
@@ -75,26 +90,15 @@ pub fn server_main(args: &[String]) {
         panic!("usage: {HTTP_SERVER_FLAG} VARIANT (this is the load generator's job)");
     };
     let variant = Variant::from_name(variant).expect("unknown variant");
-    std::thread::spawn(|| {
-        let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
-        std::process::exit(0);
-    });
+    exit_with_stdin();
     match variant {
         Variant::Tulipa => tulipa(),
         Variant::Tokio => tokio(),
         Variant::Smol => smol(),
-        Variant::Mio => mio_loop().expect("mio HTTP server failed"),
+        Variant::Mio => mio_loop::<Requests>(BUF).expect("mio HTTP server failed"),
         other => panic!("no HTTP server for {}", other.name()),
     }
 }
-
-fn announce(addr: SocketAddr) {
-    let mut out = io::stdout().lock();
-    writeln!(out, "PORT {}", addr.port()).expect("writing the port");
-    out.flush().expect("writing the port");
-}
-
-const BIND: &str = "127.0.0.1:0";
 
 fn tulipa() {
     let rt = tulipa_runtime();
@@ -182,136 +186,6 @@ fn smol() {
             .detach();
         }
     }))
-}
-
-/// One connection of the mio loop.
-struct Conn {
-    stream: mio::net::TcpStream,
-    state: u8,
-    /// Response bytes the kernel did not take yet; the connection is not read meanwhile.
-    pending: Vec<u8>,
-    wants_write: bool,
-}
-
-/// The hand-written readiness loop: edge-triggered, WRITABLE only while bytes are pending,
-/// read until `WouldBlock` or a short read (as the `echo` mio server).
-fn mio_loop() -> io::Result<()> {
-    use mio::{Events, Interest, Poll, Token};
-    const LISTENER: Token = Token(usize::MAX);
-
-    let mut poll = Poll::new()?;
-    let mut events = Events::with_capacity(1024);
-    let mut listener = mio::net::TcpListener::bind(BIND.parse().expect("address"))?;
-    poll.registry()
-        .register(&mut listener, LISTENER, Interest::READABLE)?;
-    announce(listener.local_addr()?);
-    let mut conns: Vec<Option<Conn>> = Vec::new();
-    let (mut buf, mut scratch) = (vec![0u8; BUF], Vec::new());
-    loop {
-        if let Err(e) = poll.poll(&mut events, None) {
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        for event in events.iter() {
-            if event.token() == LISTENER {
-                while let Ok((mut stream, _)) = listener.accept() {
-                    stream.set_nodelay(true)?;
-                    let slot = conns.iter().position(Option::is_none).unwrap_or_else(|| {
-                        conns.push(None);
-                        conns.len() - 1
-                    });
-                    poll.registry()
-                        .register(&mut stream, Token(slot), Interest::READABLE)?;
-                    conns[slot] = Some(Conn {
-                        stream,
-                        state: 0,
-                        pending: Vec::new(),
-                        wants_write: false,
-                    });
-                }
-                continue;
-            }
-            let slot = event.token().0;
-            let Some(conn) = conns.get_mut(slot).and_then(Option::as_mut) else {
-                continue;
-            };
-            if service(conn, &mut buf, &mut scratch) {
-                let wants_write = !conn.pending.is_empty();
-                if wants_write != conn.wants_write {
-                    let interest = if wants_write {
-                        Interest::READABLE | Interest::WRITABLE
-                    } else {
-                        Interest::READABLE
-                    };
-                    poll.registry()
-                        .reregister(&mut conn.stream, Token(slot), interest)?;
-                    conn.wants_write = wants_write;
-                }
-            } else if let Some(mut conn) = conns[slot].take() {
-                let _ = poll.registry().deregister(&mut conn.stream);
-            }
-        }
-    }
-}
-
-/// Flushes pending bytes, then reads and answers until `WouldBlock` or a short read.
-/// Returns false when the connection is finished.
-fn service(conn: &mut Conn, buf: &mut [u8], scratch: &mut Vec<u8>) -> bool {
-    if !write_out(&mut conn.stream, &mut conn.pending, None) {
-        return false;
-    }
-    while conn.pending.is_empty() {
-        let n = match conn.stream.read(buf) {
-            Ok(0) => return false,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return false,
-        };
-        let k = count_requests(&mut conn.state, &buf[..n]);
-        if k > 0 {
-            let out = responses(k, scratch);
-            if !write_out(&mut conn.stream, &mut conn.pending, Some(out)) {
-                return false;
-            }
-        }
-        if n < buf.len() {
-            return true;
-        }
-    }
-    true
-}
-
-/// Writes `fresh` (or else the pending bytes) until done or `WouldBlock`; what the kernel
-/// did not take is kept in `pending`. False if the connection broke.
-fn write_out(
-    stream: &mut mio::net::TcpStream,
-    pending: &mut Vec<u8>,
-    fresh: Option<&[u8]>,
-) -> bool {
-    let data: &[u8] = match fresh {
-        Some(d) => d,
-        None => pending,
-    };
-    let mut written = 0;
-    while written < data.len() {
-        match stream.write(&data[written..]) {
-            Ok(0) => return false,
-            Ok(w) => written += w,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return false,
-        }
-    }
-    match fresh {
-        Some(d) => pending.extend_from_slice(&d[written..]),
-        None => {
-            pending.drain(..written);
-        }
-    }
-    true
 }
 
 /// What `http` measured.

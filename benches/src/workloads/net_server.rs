@@ -30,23 +30,19 @@ pub const SERVER_FLAG: &str = "__server";
 pub const BUF: usize = 64 * 1024;
 
 /// The address every server binds; the kernel picks the port.
-const BIND: &str = "127.0.0.1:0";
+pub const BIND: &str = "127.0.0.1:0";
 
 pub fn main(args: &[String]) {
     let [variant] = args else {
         panic!("usage: {SERVER_FLAG} VARIANT (this is the load generator's job)");
     };
     let variant = Variant::from_name(variant).expect("unknown variant");
-    // Exit with the load generator: it holds our standard input open.
-    std::thread::spawn(|| {
-        let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
-        std::process::exit(0);
-    });
+    exit_with_stdin();
     match variant {
         Variant::Tulipa => tulipa(),
         Variant::Tokio => tokio(),
         Variant::Smol => smol(),
-        Variant::Mio => mio_loop().expect("mio echo server failed"),
+        Variant::Mio => mio_loop::<Echo>(BUF).expect("mio echo server failed"),
         other => panic!("no echo server for {}", other.name()),
     }
 }
@@ -60,8 +56,17 @@ fn echo_buffer() -> Vec<u8> {
     vec![0x55; BUF]
 }
 
+/// Exits when standard input reaches end of file: the load generator holds it open, so a
+/// server never outlives it.
+pub fn exit_with_stdin() {
+    std::thread::spawn(|| {
+        let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
+        std::process::exit(0);
+    });
+}
+
 /// Tells the load generator where to connect.
-fn announce(addr: SocketAddr) {
+pub fn announce(addr: SocketAddr) {
     let mut out = io::stdout().lock();
     writeln!(out, "PORT {}", addr.port()).expect("writing the port");
     out.flush().expect("writing the port");
@@ -162,20 +167,41 @@ fn smol() {
     }))
 }
 
-/// One connection of the mio loop: the socket, and echoed bytes the kernel did not take yet.
-struct Conn {
+/// What a mio-loop server answers to the bytes it read: the echo answers with them, the
+/// `http` workload with one response per request ended.
+pub trait Respond: Default {
+    /// The bytes to send for `input` (a slice of it, of `scratch`, or nothing).
+    fn respond<'a>(&mut self, input: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8];
+}
+
+/// The echo: every byte read is written back.
+#[derive(Default)]
+struct Echo;
+
+impl Respond for Echo {
+    fn respond<'a>(&mut self, input: &'a [u8], _: &'a mut Vec<u8>) -> &'a [u8] {
+        input
+    }
+}
+
+/// One connection of the mio loop: the socket, what the kernel did not take yet, and the
+/// server's per-connection state.
+struct Conn<R> {
     stream: mio::net::TcpStream,
     pending: Vec<u8>,
     /// Whether the registration includes WRITABLE (only while bytes are pending).
     wants_write: bool,
+    state: R,
 }
 
-/// The hand-written readiness loop. Sockets are registered edge-triggered for reading, and
-/// also for writing only while echoed bytes are pending; an event means "try again": write
-/// out what is pending, then read and echo until the kernel says `WouldBlock` or a read
-/// comes back short (see [`service`]). While a write is pending the connection is not
-/// read, so a slow reader pushes back on its writer as in the task-based servers.
-fn mio_loop() -> io::Result<()> {
+/// The hand-written readiness loop, shared by the `echo` and `http` servers, with one read
+/// buffer of `buf_len` bytes for all connections. Sockets are registered edge-triggered for
+/// reading, and also for writing only while answer bytes are pending; an event means "try
+/// again": write out what is pending, then read and answer until the kernel says
+/// `WouldBlock` or a read comes back short (see [`service`]). While a write is pending the
+/// connection is not read, so a slow reader pushes back on its writer as in the task-based
+/// servers.
+pub fn mio_loop<R: Respond>(buf_len: usize) -> io::Result<()> {
     use mio::{Events, Interest, Poll, Token};
     const LISTENER: Token = Token(usize::MAX);
 
@@ -185,8 +211,9 @@ fn mio_loop() -> io::Result<()> {
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     announce(listener.local_addr()?);
-    let mut conns: Vec<Option<Conn>> = Vec::new();
-    let mut buf = echo_buffer();
+    let mut conns: Vec<Option<Conn<R>>> = Vec::new();
+    let mut buf = vec![0x55; buf_len];
+    let mut scratch = Vec::new();
     loop {
         if let Err(e) = poll.poll(&mut events, None) {
             if e.kind() == io::ErrorKind::Interrupted {
@@ -214,6 +241,7 @@ fn mio_loop() -> io::Result<()> {
                                 stream,
                                 pending: Vec::new(),
                                 wants_write: false,
+                                state: R::default(),
                             });
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -226,8 +254,8 @@ fn mio_loop() -> io::Result<()> {
             let Some(conn) = conns.get_mut(slot).and_then(Option::as_mut) else {
                 continue;
             };
-            if service(conn, &mut buf) {
-                // Ask for WRITABLE only while an echo is stuck, so a socket whose send
+            if service(conn, &mut buf, &mut scratch) {
+                // Ask for WRITABLE only while an answer is stuck, so a socket whose send
                 // buffer drains does not wake the loop for nothing.
                 let wants_write = !conn.pending.is_empty();
                 if wants_write != conn.wants_write {
@@ -247,10 +275,11 @@ fn mio_loop() -> io::Result<()> {
     }
 }
 
-/// Flushes pending bytes, then echoes until `WouldBlock` or a short read. Returns false when the connection
-/// is finished (closed by the peer, or broken).
-fn service(conn: &mut Conn, buf: &mut [u8]) -> bool {
-    if !flush(conn) {
+/// Flushes pending bytes, then reads and answers until `WouldBlock` or a short read. Returns
+/// false when the connection is finished (closed by the peer, or broken).
+fn service<R: Respond>(conn: &mut Conn<R>, buf: &mut [u8], scratch: &mut Vec<u8>) -> bool {
+    let pending = std::mem::take(&mut conn.pending);
+    if !write_out(conn, &pending) {
         return false;
     }
     while conn.pending.is_empty() {
@@ -261,18 +290,9 @@ fn service(conn: &mut Conn, buf: &mut [u8]) -> bool {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return false,
         };
-        let mut written = 0;
-        while written < n {
-            match conn.stream.write(&buf[written..n]) {
-                Ok(0) => return false,
-                Ok(w) => written += w,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    conn.pending.extend_from_slice(&buf[written..n]);
-                    break;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
-            }
+        let answer = conn.state.respond(&buf[..n], scratch);
+        if !write_out(conn, answer) {
+            return false;
         }
         // A read that did not fill the buffer emptied the socket: stop here instead of
         // paying a read that would say WouldBlock (the edge-triggered registration reports
@@ -287,11 +307,12 @@ fn service(conn: &mut Conn, buf: &mut [u8]) -> bool {
     true
 }
 
-/// Writes out pending bytes; returns false if the connection broke.
-fn flush(conn: &mut Conn) -> bool {
+/// Writes `data` until done or `WouldBlock`; what the kernel did not take is appended to
+/// the connection's pending bytes. Returns false if the connection broke.
+fn write_out<R>(conn: &mut Conn<R>, data: &[u8]) -> bool {
     let mut written = 0;
-    while written < conn.pending.len() {
-        match conn.stream.write(&conn.pending[written..]) {
+    while written < data.len() {
+        match conn.stream.write(&data[written..]) {
             Ok(0) => return false,
             Ok(w) => written += w,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -299,6 +320,6 @@ fn flush(conn: &mut Conn) -> bool {
             Err(_) => return false,
         }
     }
-    conn.pending.drain(..written);
+    conn.pending.extend_from_slice(&data[written..]);
     true
 }
