@@ -596,6 +596,30 @@ impl<S> TlsStream<S> {
     }
 }
 
+impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
+    /// One read of ciphertext from the socket into rustls, then processing, as both reads of
+    /// `poll_read` do: sets `eof_seen` at end of file and `plain` after processing. The
+    /// outer error is a TLS failure (also kept in `failed`), the inner result the socket's
+    /// (`WouldBlock` included), for the caller to place.
+    fn take_in(&mut self, cx: &mut Context<'_>) -> io::Result<io::Result<()>> {
+        match self.session.conn.read_tls(&mut SyncIo {
+            io: &mut self.io,
+            cx,
+        }) {
+            Ok(0) => self.eof_seen = true,
+            Ok(_) => match self.session.process_count() {
+                Ok(p) => self.plain = p,
+                Err(e) => {
+                    self.failed = Some(e.clone());
+                    return Err(err(e));
+                }
+            },
+            Err(e) => return Ok(Err(e)),
+        }
+        Ok(Ok(()))
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -615,21 +639,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
                 && !this.eof_seen
                 && this.io_error.is_none()
             {
-                match this.session.conn.read_tls(&mut SyncIo {
-                    io: &mut this.io,
-                    cx,
-                }) {
-                    Ok(0) => this.eof_seen = true,
-                    Ok(_) => match this.session.process_count() {
-                        Ok(p) => this.plain = p,
-                        Err(e) => {
-                            this.failed = Some(e.clone());
-                            return Poll::Ready(Err(err(e)));
-                        }
-                    },
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                match this.take_in(cx) {
+                    Err(tls) => return Poll::Ready(Err(tls)),
+                    Ok(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
                     // Reported after the plaintext already decrypted.
-                    Err(e) => this.io_error = Some(e),
+                    Ok(Err(e)) => this.io_error = Some(e),
+                    Ok(Ok(())) => {}
                 }
             }
             match this.session.conn.reader().read(buf) {
@@ -655,21 +670,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
             if buf.is_empty() {
                 return Poll::Ready(Ok(0));
             }
-            match this.session.conn.read_tls(&mut SyncIo {
-                io: &mut this.io,
-                cx,
-            }) {
-                // EOF: rustls now knows; the reader above reports it (clean or truncated).
-                Ok(0) => this.eof_seen = true,
-                Ok(_) => match this.session.process_count() {
-                    Ok(p) => this.plain = p,
-                    Err(e) => {
-                        this.failed = Some(e.clone());
-                        return Poll::Ready(Err(err(e)));
-                    }
-                },
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Poll::Pending,
-                Err(e) => return Poll::Ready(Err(e)),
+            // At EOF rustls now knows; the reader above reports it (clean or truncated).
+            match this.take_in(cx) {
+                Err(tls) => return Poll::Ready(Err(tls)),
+                Ok(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => return Poll::Pending,
+                Ok(Err(e)) => return Poll::Ready(Err(e)),
+                Ok(Ok(())) => {}
             }
         }
     }
