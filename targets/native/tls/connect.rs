@@ -285,12 +285,16 @@ where
     .await
 }
 
-async fn upgrade(transport: &dyn Transport, shared: Rc<Shared>) -> io::Result<Rc<TlsTransport>> {
-    let Some(transport) = transport
-        .extra_info("socket_transport")
+/// The socket transport under `t`, found through its `extra_info`, if it is one: what
+/// `start_tls` can upgrade.
+fn socket_transport(t: &dyn Transport) -> Option<Rc<SocketTransport>> {
+    t.extra_info("socket_transport")
         .and_then(|b| b.downcast::<Rc<SocketTransport>>().ok())
         .map(|b| *b)
-    else {
+}
+
+async fn upgrade(transport: &dyn Transport, shared: Rc<Shared>) -> io::Result<Rc<TlsTransport>> {
+    let Some(transport) = socket_transport(transport) else {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
             "start_tls: only socket transports (TCP, Unix) can be upgraded",
@@ -454,11 +458,7 @@ async fn upgrade_streams(
             "start_tls: the stream is not connected (or already closed)",
         ));
     };
-    let Some(sock) = plain
-        .extra_info("socket_transport")
-        .and_then(|b| b.downcast::<Rc<SocketTransport>>().ok())
-        .map(|b| *b)
-    else {
+    let Some(sock) = socket_transport(&*plain) else {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
             "start_tls: only streams over socket transports (TCP, Unix) can be upgraded",
