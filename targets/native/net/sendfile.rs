@@ -24,10 +24,10 @@ use mio::event::Source;
 use super::stream::StreamCore;
 
 /// How much one `sendfile` call is asked to send (the kernel caps a call near 2 GiB).
-pub(crate) const CHUNK: usize = 1 << 30;
+const CHUNK: usize = 1 << 30;
 
 /// The fallback's buffer.
-pub(crate) const FALLBACK_BUF: usize = 64 * 1024;
+const FALLBACK_BUF: usize = 64 * 1024;
 
 /// One `sendfile(2)` call: up to `count` bytes of `file` from `offset` to `socket`. `Ok(0)`
 /// at the end of the file. `Unsupported` where the system has no `sendfile`, or the file

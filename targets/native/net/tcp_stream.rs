@@ -657,17 +657,17 @@ fn interleave(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
     let Some(first) = addrs.first().copied() else {
         return addrs;
     };
-    let (mut same, mut other): (Vec<_>, Vec<_>) = addrs
+    let (same, other): (Vec<_>, Vec<_>) = addrs
         .into_iter()
         .partition(|a| a.is_ipv6() == first.is_ipv6());
     let mut out = Vec::with_capacity(same.len() + other.len());
-    let (mut a, mut b) = (same.drain(..), other.drain(..));
-    loop {
-        match (a.next(), b.next()) {
-            (None, None) => return out,
-            (x, y) => out.extend(x.into_iter().chain(y)),
-        }
+    let mut other = other.into_iter();
+    for a in same {
+        out.push(a);
+        out.extend(other.next());
     }
+    out.extend(other);
+    out
 }
 
 /// Happy Eyeballs: attempts start `delay` apart (at once after a failure); the first to
