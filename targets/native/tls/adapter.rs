@@ -30,6 +30,10 @@
 //    one. `close` sends close_notify and closes the lower transport, which is aborted if
 //    it has not finished within the shutdown timeout. After the peer's close_notify, a
 //    broken pipe or reset while answering it still counts as a clean close.
+// 6. The adapter is dropped by the socket transport after `connection_lost`, or without it
+//    when the runtime tears the connection's driver down. Either way the user's protocol
+//    is dropped with it (`Dispatcher::discard`), so the cycle user protocol → `TlsTransport`
+//    → `Shared` → user protocol never outlives the socket.
 
 use std::cell::{OnceCell, RefCell};
 use std::fmt;
@@ -527,6 +531,18 @@ impl Drop for HandshakeDone {
 impl TlsAdapter {
     pub(crate) fn new(shared: Rc<Shared>) -> Buffered<TlsAdapter> {
         Buffered(TlsAdapter(shared, Vec::new()))
+    }
+}
+
+impl Drop for TlsAdapter {
+    /// Rule 6: the socket dropped its protocol without `connection_lost` (the runtime tore
+    /// the connection's driver down), so the user's protocol is dropped now too. It holds
+    /// its `TlsTransport`, which holds `Shared`, which holds it: left alone, that cycle
+    /// would keep the socket transport, its driver's waker and so the whole runtime alive.
+    fn drop(&mut self) {
+        if let Some(app) = self.0.app.get() {
+            app.discard();
+        }
     }
 }
 
