@@ -113,6 +113,7 @@ mod context;
 mod exceptions;
 pub mod future;
 pub mod host;
+mod io_error;
 mod loom;
 pub mod queue;
 mod scheduler;

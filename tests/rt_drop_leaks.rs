@@ -23,9 +23,7 @@ use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use tulipa::net::{
-    TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream,
-};
+use tulipa::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
 use tulipa::tls::{ClientConfig, ServerConfig, TlsStream};
 use tulipa::transports::{DatagramProtocol, DatagramTransport, Protocol, Transport};
 
@@ -70,7 +68,10 @@ unsafe impl GlobalAlloc for Counting {
         // upholds `realloc`'s contract for `new_size`.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+            LIVE.fetch_add(
+                new_size as isize - layout.size() as isize,
+                Ordering::Relaxed,
+            );
         }
         p
     }
@@ -493,6 +494,111 @@ fn tls_transports() -> Pin<Box<dyn Future<Output = ()>>> {
 #[test]
 fn tls_transports_left_open_at_runtime_drop_leak_nothing() {
     three_rounds("tls transports", tls_transports);
+}
+
+/// Hands the accepted plain transport over (reading paused, as before a STARTTLS).
+struct Grab(Option<tulipa::channel::oneshot::Sender<Rc<dyn Transport>>>);
+
+impl Protocol for Grab {
+    fn connection_made(&mut self, t: Rc<dyn Transport>) {
+        t.pause_reading();
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(t);
+        }
+    }
+}
+
+/// The first bytes of a ClientHello record, which announces more than it sends.
+const PARTIAL_CLIENT_HELLO: [u8; 9] = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc];
+
+/// Transports upgraded with `tls::start_tls` / `tls::start_tls_server` (protocols keeping
+/// their TLS transports), a stream pair upgraded with `tls::start_tls_streams_server`, and
+/// handshakes still running at runtime drop: a `tls::create_connection` waiting on a server
+/// that never answers, and a `tls::create_server` connection whose client sent half a
+/// ClientHello.
+fn tls_upgrades_and_handshakes() -> Pin<Box<dyn Future<Output = ()>>> {
+    Box::pin(async {
+        let (server, client) = tls_configs();
+
+        let (tx, rx) = tulipa::channel::oneshot::channel();
+        let tx = std::cell::Cell::new(Some(tx));
+        let plain_srv = tulipa::net::create_server(move || Grab(tx.take()), "127.0.0.1:0")
+            .await
+            .unwrap();
+        let c = tulipa::net::create_connection(Keep::default, plain_srv.addrs()[0].inet().unwrap())
+            .await
+            .unwrap();
+        let s = rx.await.unwrap();
+        let srv_cfg = server.clone();
+        let upgraded = tulipa::spawn_local(async move {
+            tulipa::tls::start_tls_server(&*s, Keep::default(), &srv_cfg)
+                .await
+                .unwrap()
+        });
+        let tc = tulipa::tls::start_tls(&*c, Keep::default(), "localhost", &client)
+            .await
+            .unwrap();
+        let ts = upgraded.await.unwrap();
+        hold((plain_srv, c, tc, ts));
+
+        let srv_cfg = server.clone();
+        let streams_srv = tulipa::net::start_server(
+            move |mut r, w| {
+                let cfg = srv_cfg.clone();
+                async move {
+                    tulipa::tls::start_tls_streams_server(&mut r, &w, &cfg)
+                        .await
+                        .unwrap();
+                    let _ = r.read(16).await;
+                    drop(w);
+                }
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let (mut r, w) = tulipa::tls::open_connection(
+            streams_srv.addrs()[0].inet().unwrap(),
+            "localhost",
+            &client,
+        )
+        .await
+        .unwrap();
+        hold(streams_srv);
+        park(async move {
+            let _ = r.read(16).await;
+            drop(w);
+        });
+
+        let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = silent.local_addr().unwrap();
+        let client2 = client.clone();
+        park(async move {
+            tulipa::tls::create_connection(Keep::default, addr, "localhost", &client2)
+                .await
+                .map(|_| ())
+        });
+        let (held, _) = silent.accept().await.unwrap();
+        hold((silent, held));
+
+        let srv = tulipa::tls::create_server(Keep::default, "127.0.0.1:0", &server)
+            .await
+            .unwrap();
+        let mut half = TcpStream::connect(srv.addrs()[0].inet().unwrap())
+            .await
+            .unwrap();
+        half.write_all(&PARTIAL_CLIENT_HELLO).await.unwrap();
+        while srv.active_connections() == 0 {
+            tulipa::yield_now().await;
+        }
+        hold((srv, half));
+        settle_tasks().await;
+    })
+}
+
+#[test]
+fn tls_upgrades_and_handshakes_in_flight_at_runtime_drop_leak_nothing() {
+    three_rounds("tls upgrades and handshakes", tls_upgrades_and_handshakes);
 }
 
 /// A WebSocket client and the server's end, both receiving, over ws:// and wss://.

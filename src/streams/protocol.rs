@@ -16,7 +16,9 @@
 //    sends without end costs at most `2 * limit` plus one chunk of memory.
 // 3. `eof_received` sets `eof` and keeps the connection half-open (the writer may still
 //    write; the user closes). `connection_lost(Some(e))` stores `e` for the reader and the
-//    writer, `connection_lost(None)` is an EOF; both wake every waiter and mark `lost`.
+//    writer (the error itself, not a rebuilt one: each read gets a copy that keeps its
+//    typed cause), `connection_lost(None)` is an EOF; both wake every waiter and mark
+//    `lost`.
 // 4. Writing: `pause_writing` / `resume_writing` set `write_paused`; `drain` waits while it
 //    is set. Writes made before `connection_made` are kept and flushed then.
 // 5. When both the reader and the writer are dropped, the transport is closed.
@@ -29,6 +31,7 @@ use std::task::Waker;
 
 use super::reader::StreamReader;
 use super::writer::StreamWriter;
+use crate::io_error::StickyError;
 use crate::transports::{Protocol, Transport};
 
 /// asyncio's default reader limit (64 KiB).
@@ -52,7 +55,9 @@ pub(crate) struct Shared {
     pub(crate) drain_wakers: Vec<Waker>,
     pub(crate) closed_wakers: Vec<Waker>,
     // Both.
-    pub(crate) error: Option<(io::ErrorKind, String)>,
+    /// The connection's error, kept whole (rule 3): every copy handed out keeps its kind,
+    /// its OS code and its typed cause (`TlsError::of`, `NetError::of`).
+    pub(crate) error: Option<StickyError>,
     pub(crate) lost: bool,
     pub(crate) reader_alive: bool,
     pub(crate) writer_alive: bool,
@@ -60,9 +65,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn error(&self) -> Option<io::Error> {
-        self.error
-            .as_ref()
-            .map(|(k, m)| io::Error::new(*k, m.clone()))
+        self.error.as_ref().map(StickyError::get)
     }
 
     fn take_all_wakers(&mut self) -> Vec<Waker> {
@@ -212,7 +215,7 @@ impl Protocol for StreamProtocol {
             s.lost = true;
             s.eof = true;
             if let Some(e) = error {
-                s.error = Some((e.kind(), e.to_string()));
+                s.error = Some(StickyError::new(e));
             }
             // Drop the transport (after the borrow ends): its protocol (this) is going, and
             // the cycle must break.

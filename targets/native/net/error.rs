@@ -69,14 +69,18 @@ pub enum NetError {
 }
 
 impl NetError {
-    /// The `NetError` inside `err`, if tulipa put one there.
+    /// The `NetError` inside `err`, if tulipa put one there. It is found at every level: an
+    /// error a [`StreamReader`](crate::streams::StreamReader) or
+    /// [`StreamWriter`](crate::streams::StreamWriter) reports (again and again, after the
+    /// connection broke) is a copy that wraps the original, which this sees through; so
+    /// use this rather than downcasting [`get_ref`](io::Error::get_ref) yourself.
     ///
     /// ```
     /// let plain = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
     /// assert_eq!(tulipa::net::NetError::of(&plain), None);
     /// ```
     pub fn of(err: &io::Error) -> Option<&NetError> {
-        err.get_ref().and_then(|e| e.downcast_ref::<NetError>())
+        crate::io_error::find::<NetError>(err)
     }
 
     /// The `io::ErrorKind` this cause is reported with.

@@ -27,9 +27,13 @@
 //    (or aborts) the lower transport; EOF without close_notify after the handshake is a
 //    `Truncated` error, delivered after the plaintext that came before it. The user's
 //    `connection_lost` runs from the lower transport's, with the TLS error if there was
-//    one. `close` sends close_notify and closes the lower transport, which is aborted if
-//    it has not finished within the shutdown timeout. After the peer's close_notify, a
-//    broken pipe or reset while answering it still counts as a clean close.
+//    one. On a server, every failed handshake is reported to the configuration's handler
+//    once: from `fail`, or from the lower `connection_lost` when the socket ended first
+//    (a reset, or an EOF the handshake had not yet seen); one that the user cancelled
+//    (its waiter dropped) is not. `close` sends close_notify and closes the lower
+//    transport, which is aborted if it has not finished within the shutdown timeout.
+//    After the peer's close_notify, a broken pipe or reset while answering it still
+//    counts as a clean close.
 // 6. The adapter is dropped by the socket transport after `connection_lost`, or without it
 //    when the runtime tears the connection's driver down. Either way the user's protocol
 //    is dropped with it (`Dispatcher::discard`), so the cycle user protocol → `TlsTransport`
@@ -77,6 +81,9 @@ struct State {
     read_paused: bool,
     closing: bool,
     lost: bool,
+    /// The handshake's waiter was dropped while it ran (a cancelled `start_tls_server`):
+    /// the connection is aborted on purpose and its end is not a failure to report.
+    cancelled: bool,
     error: Option<TlsError>,
     factory: Option<Factory>,
     waiters: Vec<Waker>,
@@ -172,6 +179,7 @@ impl Shared {
                 read_paused: false,
                 closing: false,
                 lost: false,
+                cancelled: false,
                 error: None,
                 factory: Some(factory),
                 waiters: Vec::new(),
@@ -219,7 +227,7 @@ impl Shared {
 
     /// Rule 5: ends the connection with `e`.
     fn fail(&self, e: TlsError) {
-        let (lower, out, timer, waiters, abort) = {
+        let (lower, out, timer, waiters, abort, cancelled) = {
             let mut st = self.state.borrow_mut();
             if st.lost || st.error.is_some() {
                 return;
@@ -234,12 +242,20 @@ impl Shared {
             }
             let mut out = Vec::new();
             st.session.take_tls(&mut out);
-            (st.lower.clone(), out, st.hs_timer.take(), waiters, abort)
+            let cancelled = st.cancelled;
+            (
+                st.lower.clone(),
+                out,
+                st.hs_timer.take(),
+                waiters,
+                abort,
+                cancelled,
+            )
         };
         if let Some(t) = timer {
             t.cancel();
         }
-        if self.app.get().is_none() {
+        if self.app.get().is_none() && !cancelled {
             if let Some(server) = &self.server {
                 server.report(&e);
             }
@@ -518,8 +534,10 @@ impl Drop for HandshakeDone {
     fn drop(&mut self) {
         if let Some(s) = self.0.take() {
             let lower = {
-                let st = s.state.borrow();
-                matches!(st.handshake, Handshake::Running).then(|| st.lower.clone())
+                let mut st = s.state.borrow_mut();
+                let running = matches!(st.handshake, Handshake::Running);
+                st.cancelled |= running;
+                running.then(|| st.lower.clone())
             };
             if let Some(Some(l)) = lower {
                 l.abort();
@@ -572,7 +590,7 @@ impl BufferedProtocol for TlsAdapter {
 
     fn connection_lost(&mut self, error: Option<io::Error>) {
         let s = &self.0;
-        let (tls_error, waiters, timers, error) = {
+        let (tls_error, waiters, timers, error, failed, cancelled) = {
             let mut st = s.state.borrow_mut();
             st.lost = true;
             st.lower = None;
@@ -592,27 +610,34 @@ impl BufferedProtocol for TlsAdapter {
                 }
                 other => other,
             };
-            let waiters = if matches!(st.handshake, Handshake::Running) {
+            // A handshake still running has not failed through `fail` (which ends it), so
+            // this is its failure: it is reported like any other (rule 5).
+            let (waiters, failed) = if matches!(st.handshake, Handshake::Running) {
                 let e = match &error {
                     Some(e) => TlsError::Protocol {
                         reason: format!("connection failed during the handshake: {e}"),
                     },
                     None => TlsError::HandshakeEof,
                 };
-                st.handshake = Handshake::Failed(e);
-                std::mem::take(&mut st.waiters)
+                st.handshake = Handshake::Failed(e.clone());
+                (std::mem::take(&mut st.waiters), Some(e))
             } else {
-                Vec::new()
+                (Vec::new(), None)
             };
             (
                 st.error.clone(),
                 waiters,
                 (st.hs_timer.take(), st.shutdown_timer.take()),
                 error,
+                failed,
+                st.cancelled,
             )
         };
         for t in [timers.0, timers.1].into_iter().flatten() {
             t.cancel();
+        }
+        if let (Some(e), Some(server), false) = (&failed, &s.server, cancelled) {
+            server.report(e);
         }
         for w in waiters {
             w.wake();

@@ -114,14 +114,18 @@ pub enum TlsError {
 }
 
 impl TlsError {
-    /// The `TlsError` inside `err`, if tulipa put one there.
+    /// The `TlsError` inside `err`, if tulipa put one there. It is found at every level: an
+    /// error a [`StreamReader`](crate::streams::StreamReader) or
+    /// [`StreamWriter`](crate::streams::StreamWriter) reports (again and again, after the
+    /// connection broke) is a copy that wraps the original, which this sees through; so
+    /// use this rather than downcasting [`get_ref`](io::Error::get_ref) yourself.
     ///
     /// ```
     /// let plain = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
     /// assert_eq!(tulipa::tls::TlsError::of(&plain), None);
     /// ```
     pub fn of(err: &io::Error) -> Option<&TlsError> {
-        err.get_ref().and_then(|e| e.downcast_ref::<TlsError>())
+        crate::io_error::find::<TlsError>(err)
     }
 
     /// The `io::ErrorKind` this cause is reported with.
