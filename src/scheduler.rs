@@ -34,6 +34,13 @@
 //    futures without polling them. After teardown the inbox is closed: a late remote push runs
 //    a `Send` task cancelled on the pushing thread, and forgets a local one (it cannot exist:
 //    teardown finished every task of this loop, see `Local::shutdown`).
+// 6. A task's future is dropped only by the task wrapper (`task::TaskFuture`), under
+//    `catch_unwind`: when it completes, when it is cancelled (teardown included), and when
+//    async-task drops an unfinished task (its handle or its runnable was dropped). async-task
+//    drops futures inside an abort-on-panic guard, so it must never drop a live user future.
+//    A panicking `Drop` becomes the task's `Panicked` outcome when a handle may still read it,
+//    and goes to the loop's exception handler when none can (detached, handle dropped); the
+//    loop and teardown carry on with every other task.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
