@@ -217,6 +217,37 @@ fn detached_task_drop_panic_goes_to_the_exception_handler() {
 }
 
 #[test]
+fn detached_task_value_drop_panic_goes_to_the_exception_handler() {
+    in_child(
+        "detached_task_value_drop_panic_goes_to_the_exception_handler",
+        || {
+            let drops = Arc::new(AtomicUsize::new(0));
+            tulipa::run(async move {
+                let reports = record_reports();
+                // Nothing will receive the value, so it is dropped when the task ends; its
+                // `Drop` panics.
+                let d = Arc::clone(&drops);
+                tulipa::spawn(async move {
+                    Guard {
+                        drops: d,
+                        panics: true,
+                    }
+                })
+                .detach();
+                // Queued after it: when this one has run, the detached task has ended.
+                tulipa::spawn(async {}).await.unwrap();
+                assert_eq!(drops.load(Ordering::SeqCst), 1);
+                let reports = taken(&reports);
+                assert_eq!(reports.len(), 1, "{reports:?}");
+                assert!(reports[0].contains("guard dropped"), "{reports:?}");
+                assert!(reports[0].contains("while being dropped"), "{reports:?}");
+                assert_eq!(tulipa::spawn(async { 6 }).await.unwrap(), 6);
+            });
+        },
+    );
+}
+
+#[test]
 fn one_task_alive_at_runtime_drop() {
     in_child("one_task_alive_at_runtime_drop", || {
         let drops = Arc::new(AtomicUsize::new(0));

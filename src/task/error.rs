@@ -213,7 +213,7 @@ impl Panicked {
         }
         let d = &self.inner;
         let what = if d.in_drop {
-            "a task's future panicked while being dropped, and nothing awaits the task"
+            "a task's future or value panicked while being dropped, and nothing awaits the task"
         } else {
             "a detached task panicked, and nothing awaits it"
         };

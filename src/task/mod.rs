@@ -548,12 +548,24 @@ fn poll_task<F: Future>(
             Err(first)
         }
     };
-    if let Err(JoinError::Panicked(p)) = &outcome {
-        if context::task().detached {
-            p.report_unobserved();
-        }
+    if !context::task().detached {
+        return Poll::Ready(outcome);
     }
-    Poll::Ready(outcome)
+    // Nothing will read a detached task's outcome (`JoinHandle::detach` set the flag before
+    // this poll began, and leaves the outcome to async-task). A panic goes to the handler; a
+    // value is dropped here, as async-task would drop it inside its abort-on-panic guard
+    // (rule 6), and the unread outcome left in its place is a cancellation.
+    match outcome {
+        Err(JoinError::Panicked(p)) => {
+            p.report_unobserved();
+            Poll::Ready(Err(JoinError::Panicked(p)))
+        }
+        Ok(value) => {
+            drop_output(value);
+            Poll::Ready(Err(JoinError::cancelled(None)))
+        }
+        cancelled => Poll::Ready(cancelled),
+    }
 }
 
 /// Drops the task's future in place, catching a panic from its `Drop`. `Pin::set` writes
@@ -565,8 +577,8 @@ fn drop_future<F>(mut slot: Pin<&mut Option<F>>) -> Result<(), Panicked> {
     catch_unwind(AssertUnwindSafe(|| slot.set(None))).map_err(Panicked::from_drop_payload)
 }
 
-/// Drops a value the task returned that nobody will receive (its future's drop panicked),
-/// reporting a panic from the value's own `Drop`.
+/// Drops a value the task returned that nobody will receive (the task is detached, or its
+/// future's drop panicked), reporting a panic from the value's own `Drop`.
 fn drop_output<T>(value: T) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(value))) {
         Panicked::from_drop_payload(payload).report_unobserved();
