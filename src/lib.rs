@@ -123,6 +123,7 @@ pub mod task;
 mod taskgroup;
 pub mod time;
 pub mod transports;
+mod trim;
 mod waitlist;
 pub mod ws;
 

@@ -34,6 +34,17 @@
 //    futures without polling them. After teardown the inbox is closed: a late remote push runs
 //    a `Send` task cancelled on the pushing thread, and forgets a local one (it cannot exist:
 //    teardown finished every task of this loop, see `Local::shutdown`).
+// 6. A task's future is dropped only by the task wrapper (`task::TaskFuture`), under
+//    `catch_unwind`: when it completes, when it is cancelled (teardown included), and when
+//    async-task drops an unfinished task (its handle or its runnable was dropped). async-task
+//    drops futures inside an abort-on-panic guard, so it must never drop a live user future.
+//    A panicking `Drop` becomes the task's `Panicked` outcome when a handle may still read it,
+//    and goes to the loop's exception handler when none can (detached, handle dropped); the
+//    loop and teardown carry on with every other task.
+// 7. Memory follows the load: every `trim::WINDOW` idle turns, the registry and the run queue
+//    shrink if their capacity is far above the largest length they had since the last check
+//    (`src/trim.rs` has the policy and why it cannot thrash). Shrinking frees only vacant
+//    slots, so it runs no user code (rule 3).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
@@ -316,6 +327,8 @@ pub(crate) struct Local {
     pub(crate) polls: Cell<u64>,
     /// The loop's exception handler (`None`: the default one).
     pub(crate) exception_handler: crate::exceptions::Slot,
+    /// High-water marks for giving memory back when idle (rule 7).
+    pub(crate) trim: crate::trim::Trim,
 }
 
 impl Local {
@@ -337,6 +350,7 @@ impl Local {
             poisoned: RefCell::new(None),
             polls: Cell::new(0),
             exception_handler: RefCell::new(None),
+            trim: Default::default(),
         })
     }
 
@@ -401,7 +415,12 @@ impl Local {
             started: false,
             cancelling: meta.flags.load(Ordering::SeqCst) & CANCEL != 0,
         };
-        let key = self.tasks.borrow_mut().insert(entry);
+        let key = {
+            let mut tasks = self.tasks.borrow_mut();
+            let key = tasks.insert(entry);
+            self.trim.note_tasks(tasks.len());
+            key
+        };
         let key = u32::try_from(key).expect("more than 4 billion live tasks on one loop");
         meta.key.store(key, Ordering::SeqCst);
     }
@@ -472,6 +491,10 @@ impl Local {
         }
         let was_in_turn = self.in_turn.replace(true);
         let turn = self.turn_inner(budget);
+        self.trim.note_queue(self.queue.borrow().len());
+        if let Turn::Idle(_) = turn {
+            self.trim_when_idle();
+        }
         self.in_turn.set(was_in_turn);
         turn
     }
@@ -479,6 +502,7 @@ impl Local {
     fn turn_inner(&self, budget: usize) -> Turn {
         self.drain_inbox();
         self.fire_due_timers();
+        self.trim.note_queue(self.queue.borrow().len());
         let ready = self.queue.borrow().len().min(budget);
         for _ in 0..ready {
             let task = self.queue.borrow_mut().pop_front();

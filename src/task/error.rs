@@ -150,12 +150,24 @@ struct PanicDetails {
     payload: Mutex<Box<dyn Any + Send>>,
     /// Already given to the loop's exception handler (the task's handle was detached).
     reported: AtomicBool,
+    /// The panic came from dropping the task's future (or its unreceived value), not from
+    /// polling it.
+    in_drop: bool,
 }
 
 impl Panicked {
     /// The running task's panic, from its payload: the message, and the task's name and spawn
     /// location from the registry.
     pub(crate) fn from_payload(payload: Box<dyn Any + Send>) -> Panicked {
+        Panicked::new(payload, false)
+    }
+
+    /// The running task's panic from dropping its future: the same, marked as a drop's.
+    pub(crate) fn from_drop_payload(payload: Box<dyn Any + Send>) -> Panicked {
+        Panicked::new(payload, true)
+    }
+
+    fn new(payload: Box<dyn Any + Send>, in_drop: bool) -> Panicked {
         let message = if let Some(s) = payload.downcast_ref::<&str>() {
             (*s).to_owned()
         } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -164,13 +176,20 @@ impl Panicked {
             "Box<dyn Any>".to_owned()
         };
         let ctx = context::task();
+        // `try_borrow`: a future dropped while the registry is borrowed (which rule 3 of the
+        // scheduler forbids) must still be reported rather than panic again.
         let (task, location) = context::with_loop_id(ctx.loop_id, |local| {
-            local.tasks.borrow().get(ctx.key as usize).map(|e| {
-                let name = e
-                    .name()
-                    .map_or_else(|| super::default_name(e.id), str::to_owned);
-                (name, Some(e.location))
-            })
+            local
+                .tasks
+                .try_borrow()
+                .ok()?
+                .get(ctx.key as usize)
+                .map(|e| {
+                    let name = e
+                        .name()
+                        .map_or_else(|| super::default_name(e.id), str::to_owned);
+                    (name, Some(e.location))
+                })
         })
         .flatten()
         .unwrap_or_else(|| ("<unknown task>".to_owned(), None));
@@ -181,24 +200,27 @@ impl Panicked {
                 location,
                 payload: Mutex::new(payload),
                 reported: AtomicBool::new(false),
+                in_drop,
             }),
         }
     }
 
     /// Hands the panic to the current loop's exception handler, once: nothing awaits the
-    /// task (its handle was detached), so nobody else would see it.
+    /// task (its handle was detached or dropped), so nobody else would see it.
     pub(crate) fn report_unobserved(&self) {
         if self.inner.reported.swap(true, Ordering::SeqCst) {
             return;
         }
         let d = &self.inner;
+        let what = if d.in_drop {
+            "a task's future or value panicked while being dropped, and nothing awaits the task"
+        } else {
+            "a detached task panicked, and nothing awaits it"
+        };
         crate::exceptions::call_exception_handler(
-            crate::ExceptionContext::new(format!(
-                "a detached task panicked, and nothing awaits it: {}",
-                d.message
-            ))
-            .with_task(d.task.clone())
-            .with_spawned_at(d.location),
+            crate::ExceptionContext::new(format!("{what}: {}", d.message))
+                .with_task(d.task.clone())
+                .with_spawned_at(d.location),
         );
     }
 
@@ -265,7 +287,12 @@ impl fmt::Display for Panicked {
         if let Some(l) = d.location {
             write!(f, " (spawned at {l})")?;
         }
-        write!(f, " panicked: {}", d.message)
+        let when = if d.in_drop {
+            " while being dropped"
+        } else {
+            ""
+        };
+        write!(f, " panicked{when}: {}", d.message)
     }
 }
 

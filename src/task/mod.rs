@@ -468,19 +468,32 @@ pin_project_lite::pin_project! {
     /// A task's future as the loop runs it: cancellation, panic capture, registry
     /// bookkeeping. A struct rather than an `async fn` so the future is stored once.
     struct TaskFuture<F> {
+        // `None` once dropped. The wrapper always drops it itself, under `catch_unwind`, so a
+        // `Drop` that panics never reaches async-task, which would abort the process
+        // (scheduler rule 6).
         #[pin]
-        future: F,
+        future: Option<F>,
         started: bool,
         // Dropped after `future` (fields drop in declaration order): the entry leaves the
         // registry after the future itself was dropped, whether it completed, was
         // cancelled or was dropped by the loop.
         registration: Registration,
     }
+    impl<F> PinnedDrop for TaskFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            // The future is still here only when async-task drops the task without letting
+            // it finish: its handle was dropped (async-task closes the task) or its runnable
+            // was. Nothing can receive an outcome then, so a panic goes to the handler.
+            if let Err(p) = drop_future(this.project().future) {
+                p.report_unobserved();
+            }
+        }
+    }
 }
 
 fn wrap<F: Future>(future: F) -> TaskFuture<F> {
     TaskFuture {
-        future,
+        future: Some(future),
         started: false,
         registration: Registration,
     }
@@ -496,28 +509,79 @@ impl<F: Future> Future for TaskFuture<F> {
 }
 
 fn poll_task<F: Future>(
-    future: Pin<&mut F>,
+    mut slot: Pin<&mut Option<F>>,
     started: &mut bool,
     cx: &mut Context<'_>,
 ) -> Poll<Result<F::Output, JoinError>> {
-    if let Some(msg) = context::take_cancel() {
-        return Poll::Ready(Err(JoinError::cancelled(msg)));
-    }
-    if !*started {
-        *started = true;
-        let ctx = context::task();
-        context::with_loop_id(ctx.loop_id, |l| l.mark_started(ctx.key));
-    }
-    match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-        Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-        Ok(Poll::Pending) => Poll::Pending,
-        Err(payload) => {
-            let panicked = Panicked::from_payload(payload);
-            if context::task().detached {
-                panicked.report_unobserved();
-            }
-            Poll::Ready(Err(JoinError::Panicked(panicked)))
+    let outcome = if let Some(msg) = context::take_cancel() {
+        Err(JoinError::cancelled(msg))
+    } else {
+        if !*started {
+            *started = true;
+            let ctx = context::task();
+            context::with_loop_id(ctx.loop_id, |l| l.mark_started(ctx.key));
         }
+        let future = slot
+            .as_mut()
+            .as_pin_mut()
+            .expect("async-task polled a task after it completed");
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Ready(v)) => Ok(v),
+            Ok(Poll::Pending) => return Poll::Pending,
+            Err(payload) => Err(JoinError::Panicked(Panicked::from_payload(payload))),
+        }
+    };
+    // Scheduler rule 6: the future is dropped here, before async-task sees the outcome.
+    let outcome = match (drop_future(slot), outcome) {
+        (Ok(()), outcome) => outcome,
+        // As in tokio, the drop's panic is the outcome instead of the value or the
+        // cancellation: the task did not end cleanly.
+        (Err(p), Ok(value)) => {
+            drop_output(value);
+            Err(JoinError::Panicked(p))
+        }
+        (Err(p), Err(JoinError::Cancelled(_))) => Err(JoinError::Panicked(p)),
+        // The poll panicked, then the drop: the first panic is the outcome, and the second
+        // would be seen by nobody.
+        (Err(p), Err(first)) => {
+            p.report_unobserved();
+            Err(first)
+        }
+    };
+    if !context::task().detached {
+        return Poll::Ready(outcome);
+    }
+    // Nothing will read a detached task's outcome (`JoinHandle::detach` set the flag before
+    // this poll began, and leaves the outcome to async-task). A panic goes to the handler; a
+    // value is dropped here, as async-task would drop it inside its abort-on-panic guard
+    // (rule 6), and the unread outcome left in its place is a cancellation.
+    match outcome {
+        Err(JoinError::Panicked(p)) => {
+            p.report_unobserved();
+            Poll::Ready(Err(JoinError::Panicked(p)))
+        }
+        Ok(value) => {
+            drop_output(value);
+            Poll::Ready(Err(JoinError::cancelled(None)))
+        }
+        cancelled => Poll::Ready(cancelled),
+    }
+}
+
+/// Drops the task's future in place, catching a panic from its `Drop`. `Pin::set` writes
+/// `None` even when the old value's drop unwinds, so the future is never dropped twice.
+fn drop_future<F>(mut slot: Pin<&mut Option<F>>) -> Result<(), Panicked> {
+    if slot.is_none() {
+        return Ok(());
+    }
+    catch_unwind(AssertUnwindSafe(|| slot.set(None))).map_err(Panicked::from_drop_payload)
+}
+
+/// Drops a value the task returned that nobody will receive (the task is detached, or its
+/// future's drop panicked), reporting a panic from the value's own `Drop`.
+fn drop_output<T>(value: T) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(value))) {
+        Panicked::from_drop_payload(payload).report_unobserved();
     }
 }
 

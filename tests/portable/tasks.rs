@@ -318,3 +318,93 @@ portable_test! {
         assert!(!task::is_cancel_requested());
     }
 }
+
+/// A future whose own `Drop` panics: the panic comes after its last poll, when the loop drops
+/// it, not from inside a poll. Native only, as the tests that use it: a panic aborts on the web.
+#[cfg(not(target_arch = "wasm32"))]
+struct PanicsOnDrop<F>(std::pin::Pin<Box<F>>);
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<F: std::future::Future> std::future::Future for PanicsOnDrop<F> {
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        self.get_mut().0.as_mut().poll(cx)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<F> Drop for PanicsOnDrop<F> {
+    fn drop(&mut self) {
+        panic!("dropped badly");
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn expect_drop_panic(err: JoinError, name: &str) {
+    match err {
+        JoinError::Panicked(p) => {
+            assert_eq!(p.message(), "dropped badly");
+            assert_eq!(p.task_name(), name);
+            assert!(p.to_string().contains("while being dropped"), "{p}");
+        }
+        other => panic!("expected the drop's panic, got {other:?}"),
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))] // a panic aborts on the web
+portable_test! {
+    async fn task_completed_future_that_panics_when_dropped_fails_its_handle_only() {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let log = Rc::clone(&seen);
+        tulipa::set_exception_handler(move |ctx| log.borrow_mut().push(ctx.to_string()));
+        let t = task::Builder::new()
+            .name("done")
+            .spawn(PanicsOnDrop(Box::pin(async { 7 })));
+        expect_drop_panic(t.await.unwrap_err(), "done");
+        assert!(seen.borrow().is_empty(), "awaited, so not reported: {:?}", seen.borrow());
+        // The loop goes on.
+        assert_eq!(tulipa::spawn(async { 8 }).await.unwrap(), 8);
+        tulipa::reset_exception_handler();
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))] // a panic aborts on the web
+portable_test! {
+    async fn task_cancelled_future_that_panics_when_dropped_fails_its_handle_only() {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let log = Rc::clone(&seen);
+        tulipa::set_exception_handler(move |ctx| log.borrow_mut().push(ctx.to_string()));
+        let t = task::Builder::new()
+            .name("stuck")
+            .spawn(PanicsOnDrop(Box::pin(std::future::pending::<()>())));
+        tulipa::yield_now().await;
+        assert!(t.cancel());
+        expect_drop_panic(t.await.unwrap_err(), "stuck");
+        assert!(seen.borrow().is_empty(), "awaited, so not reported: {:?}", seen.borrow());
+        assert_eq!(tulipa::spawn(async { 9 }).await.unwrap(), 9);
+        tulipa::reset_exception_handler();
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))] // a panic aborts on the web
+portable_test! {
+    async fn task_detached_future_that_panics_when_dropped_is_reported_once() {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let log = Rc::clone(&seen);
+        tulipa::set_exception_handler(move |ctx| log.borrow_mut().push(ctx.to_string()));
+        task::Builder::new()
+            .name("loose")
+            .spawn(PanicsOnDrop(Box::pin(async {})))
+            .detach();
+        // Queued after it: when this one has run, the detached task has ended.
+        tulipa::spawn(async {}).await.unwrap();
+        let seen = std::mem::take(&mut *seen.borrow_mut());
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(seen[0].contains("dropped badly") && seen[0].contains("loose"), "{seen:?}");
+        tulipa::reset_exception_handler();
+    }
+}
