@@ -24,7 +24,7 @@
 //    child can miss its parent's cancellation.
 // 3. A waiter reads `cancelled` under the lock before parking: no lost wakeup (as in
 //    `future/`). It removes its entry when it returns or is dropped; a waker the list lets
-//    go of then (or displaces at a re-poll) is dropped after unlocking, from a `Stale`
+//    go of then (or displaces at a re-poll) is dropped after unlocking, in a `Wakers`
 //    declared before the guard (src/waitlist.rs).
 // 4. A node that has no handles and no children can never gain either (both need a
 //    handle), so it is dead: it detaches itself from its parent, which may make the parent
@@ -41,7 +41,7 @@ use slab::Slab;
 
 use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::{lock, Arc, Mutex};
-use crate::waitlist::{wake_all, Stale, WaitList};
+use crate::waitlist::{wake_all, WaitList, Wakers};
 
 /// A cancellation token for cooperative shutdown.
 ///
@@ -354,7 +354,7 @@ impl Future for WaitCancelled {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        let mut stale = Stale::default(); // rule 3: drops after `st`
+        let mut stale = Wakers::default(); // rule 3: drops after `st`
         let mut st = lock(&this.token.node.state);
         if st.cancelled {
             if let Some(key) = this.key.take() {
@@ -375,7 +375,7 @@ impl Future for WaitCancelled {
 impl Drop for WaitCancelled {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            let mut stale = Stale::default(); // rule 3: outlives the guard (a temporary)
+            let mut stale = Wakers::default(); // rule 3: outlives the guard (a temporary)
             lock(&self.token.node.state).waiters.cancel(key, &mut stale);
         }
     }

@@ -1,4 +1,5 @@
-//! No primitive drops a waker while it holds its own lock.
+//! No synchronization primitive (and no `CancelToken`) drops a waker while it holds its own
+//! lock.
 //!
 //! Under an executor whose waker owns its task (`support/owning_waker.rs`), dropping a
 //! parked task's last waker drops the task's future, and what that future holds (a permit,
@@ -15,32 +16,18 @@ mod support;
 #[path = "support/owning_waker.rs"]
 mod owning_waker;
 
-use std::future::Future;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use owning_waker::{drop_parked_waiter, poll_elsewhere, repoll_parked_waiter};
+use owning_waker::{drop_parked_waiter, leak, parked, poll_elsewhere, repoll_parked_waiter};
 use support::within;
-use tulipa::channel::{broadcast, mpsc, oneshot, watch};
-use tulipa::future::SettableFuture;
-use tulipa::queue::{LifoQueue, PriorityQueue, Queue};
 use tulipa::sync::{
     Barrier, BoundedSemaphore, Condition, Event, Lock, OnceCell, RwLock, Semaphore,
 };
+use tulipa::CancelToken;
 
 const LIMIT: Duration = Duration::from_secs(5);
-
-/// A primitive that borrowed futures must outlive the 'static task that holds them.
-fn leak<T>(value: T) -> &'static T {
-    Box::leak(Box::new(value))
-}
-
-/// Polls `f` once with a waker that owns nothing, so that it parks; returns it.
-fn parked<F: Future + Unpin>(mut f: F) -> F {
-    assert!(poll_elsewhere(&mut f).is_pending(), "it must park");
-    f
-}
 
 #[test]
 fn semaphore_cancel_drops_the_waker_after_unlocking() {
@@ -111,7 +98,10 @@ fn rwlock_read_cancel_drops_the_waker_after_unlocking() {
         let lock = leak(RwLock::new(0));
         let writer = lock.try_write().unwrap();
         drop_parked_waiter(writer, Box::pin(lock.read()));
-        assert!(lock.try_write().is_ok(), "the task's write guard was released");
+        assert!(
+            lock.try_write().is_ok(),
+            "the task's write guard was released"
+        );
     });
 }
 
@@ -121,7 +111,10 @@ fn rwlock_write_cancel_drops_the_waker_after_unlocking() {
         let lock = leak(RwLock::new(0));
         let reader = lock.try_read().unwrap();
         drop_parked_waiter(reader, Box::pin(lock.write()));
-        assert!(lock.try_write().is_ok(), "the task's read guard was released");
+        assert!(
+            lock.try_write().is_ok(),
+            "the task's read guard was released"
+        );
     });
 }
 
@@ -163,9 +156,7 @@ fn once_cell_cancel_drops_the_waker_after_unlocking() {
     within(LIMIT, || {
         let cell = leak(OnceCell::new());
         // The task holds the turn to initialise (an initialiser that never finishes).
-        let init = parked(Box::pin(
-            cell.get_or_init(|| std::future::pending::<u32>()),
-        ));
+        let init = parked(Box::pin(cell.get_or_init(|| std::future::pending::<u32>())));
         drop_parked_waiter(init, Box::pin(cell.get_or_init(|| async { 1 })));
         // The turn was passed back: a new caller initialises at once.
         let mut again = Box::pin(cell.get_or_init(|| async { 2 }));
@@ -174,164 +165,99 @@ fn once_cell_cancel_drops_the_waker_after_unlocking() {
 }
 
 #[test]
-fn queue_get_cancel_drops_the_waker_after_unlocking() {
+fn rwlock_read_repoll_drops_the_displaced_waker_after_unlocking() {
     within(LIMIT, || {
-        let q = leak(Queue::new(0));
-        let other = parked(q.get());
-        drop_parked_waiter(other, q.get());
-        q.try_put(1).unwrap();
-        assert_eq!(q.try_get(), Ok(1));
-    });
-}
-
-#[test]
-fn queue_put_cancel_drops_the_waker_after_unlocking() {
-    within(LIMIT, || {
-        let q = leak(Queue::new(1));
-        q.try_put(1).unwrap();
-        let other = parked(q.put(2));
-        drop_parked_waiter(other, q.put(3));
-        assert_eq!(q.try_get(), Ok(1));
-        assert!(q.try_get().is_err(), "neither cancelled put inserted");
-    });
-}
-
-#[test]
-fn queue_get_repoll_drops_the_displaced_waker_after_unlocking() {
-    within(LIMIT, || {
-        let q = leak(Queue::new(0));
-        let other = parked(q.get());
-        let mut get = q.get();
-        let (_task, out) = repoll_parked_waiter(other, &mut get);
+        let lock = leak(RwLock::new(3));
+        let writer = lock.try_write().unwrap();
+        let mut read = Box::pin(lock.read());
+        let (_task, out) = repoll_parked_waiter(writer, &mut read);
         assert!(out.is_pending());
-        q.try_put(5).unwrap();
-        assert_eq!(poll_elsewhere(&mut get), Poll::Ready(Ok(5)));
+        let Poll::Ready(r) = poll_elsewhere(&mut read) else {
+            panic!("the released write lock lets the queued reader in");
+        };
+        assert_eq!(*r, 3);
     });
 }
 
 #[test]
-fn lifo_queue_get_and_put_cancel_drop_the_waker_after_unlocking() {
+fn condition_repoll_drops_the_displaced_waker_after_unlocking() {
     within(LIMIT, || {
-        let q = leak(LifoQueue::new(1));
-        let other = parked(q.get());
-        drop_parked_waiter(other, q.get());
-        q.try_put(1).unwrap();
-        let other = parked(q.put(2));
-        drop_parked_waiter(other, q.put(3));
-        assert_eq!(q.try_get(), Ok(1));
-        assert!(q.try_get().is_err());
-    });
-}
-
-#[test]
-fn priority_queue_get_and_put_cancel_drop_the_waker_after_unlocking() {
-    within(LIMIT, || {
-        let q = leak(PriorityQueue::new(1));
-        let other = parked(q.get());
-        drop_parked_waiter(other, q.get());
-        q.try_put(1).unwrap();
-        let other = parked(q.put(2));
-        drop_parked_waiter(other, q.put(3));
-        assert_eq!(q.try_get(), Ok(1));
-        assert!(q.try_get().is_err());
-    });
-}
-
-#[test]
-fn mpsc_recv_cancel_drops_the_waker_after_unlocking() {
-    within(LIMIT, || {
-        let (tx, mut rx) = mpsc::bounded::<u8>(1);
-        // The task holds the last sender: dropping it closes the channel.
-        drop_parked_waiter(tx, Box::pin(rx.recv()));
-        assert!(rx.is_closed());
-    });
-}
-
-#[test]
-fn mpsc_send_cancel_drops_the_waker_after_unlocking() {
-    within(LIMIT, || {
-        let (tx, mut rx) = mpsc::bounded::<u8>(1);
-        let tx = leak(tx);
-        tx.try_send(1).unwrap();
-        let other = parked(Box::pin(tx.send(2)));
-        drop_parked_waiter(other, Box::pin(tx.send(3)));
-        assert_eq!(rx.try_recv(), Ok(1));
-        assert!(rx.try_recv().is_err(), "neither cancelled send went through");
-    });
-}
-
-#[test]
-fn oneshot_receiver_drop_drops_the_waker_after_unlocking() {
-    within(LIMIT, || {
-        let (tx, rx) = oneshot::channel::<u8>();
-        // The task holds the sender; the receiver's drop clears its waker.
-        drop_parked_waiter(tx, rx);
-    });
-}
-
-#[test]
-fn oneshot_receiver_repoll_drops_the_displaced_waker_after_unlocking() {
-    within(LIMIT, || {
-        let (tx, mut rx) = oneshot::channel::<u8>();
-        let (_task, out) = repoll_parked_waiter(tx, &mut rx);
-        // The displaced waker took the sender with it: the channel is closed.
-        assert_eq!(out, Poll::Pending);
-        assert_eq!(poll_elsewhere(&mut rx), Poll::Ready(Err(oneshot::RecvError)));
-    });
-}
-
-#[test]
-fn oneshot_closed_drop_drops_the_waker_after_unlocking() {
-    within(LIMIT, || {
-        let (mut tx, rx) = oneshot::channel::<u8>();
-        // The task holds the receiver; the `closed` future's drop clears its waker.
-        drop_parked_waiter(rx, Box::pin(tx.closed()));
-        assert!(tx.is_closed());
-    });
-}
-
-#[test]
-fn broadcast_recv_cancel_drops_the_waker_after_unlocking() {
-    within(LIMIT, || {
-        let (tx, mut rx) = broadcast::channel::<u8>(4);
-        let other = tx.subscribe();
-        drop_parked_waiter(other, Box::pin(rx.recv()));
-        assert_eq!(tx.receiver_count(), 1);
-    });
-}
-
-#[test]
-fn watch_changed_cancel_drops_the_waker_after_unlocking() {
-    within(LIMIT, || {
-        let (tx, mut rx) = watch::channel(0u8);
-        let other = rx.clone();
-        drop_parked_waiter(other, Box::pin(rx.changed()));
-        assert_eq!(tx.receiver_count(), 1);
-    });
-}
-
-#[test]
-fn settable_future_cancel_drops_the_waker_after_unlocking() {
-    within(LIMIT, || {
-        let fut: SettableFuture<u8, ()> = SettableFuture::new();
-        // The first waiter takes the inline slot; the task holds it, and the waiter under
-        // test parks in the list.
-        let first = parked(fut.wait());
-        drop_parked_waiter(first, fut.wait());
-        fut.set_result(3).unwrap();
-        assert_eq!(poll_elsewhere(&mut fut.wait()), Poll::Ready(Ok(3)));
-    });
-}
-
-#[test]
-fn settable_future_repoll_drops_the_displaced_waker_after_unlocking() {
-    within(LIMIT, || {
-        let fut: SettableFuture<u8, ()> = SettableFuture::new();
-        let first = parked(fut.wait());
-        let mut second = fut.wait();
-        let (_task, out) = repoll_parked_waiter(first, &mut second);
+        let cond = leak(Condition::new(5));
+        let other = parked(cond.wait(cond.try_lock().unwrap()));
+        let mut wait = cond.wait(cond.try_lock().unwrap());
+        let (_task, out) = repoll_parked_waiter(other, &mut wait);
         assert!(out.is_pending());
-        fut.set_result(4).unwrap();
-        assert_eq!(poll_elsewhere(&mut second), Poll::Ready(Ok(4)));
+        assert!(format!("{cond:?}").contains("waiters: 1"), "{cond:?}");
+        cond.notify(1);
+        let Poll::Ready(g) = poll_elsewhere(&mut wait) else {
+            panic!("the notified waiter relocks at once");
+        };
+        assert_eq!(*g, 5);
+    });
+}
+
+#[test]
+fn event_repoll_drops_the_displaced_waker_after_unlocking() {
+    within(LIMIT, || {
+        let event = leak(Event::new());
+        let other = parked(Box::pin(event.wait()));
+        let mut wait = Box::pin(event.wait());
+        let (_task, out) = repoll_parked_waiter(other, &mut wait);
+        assert!(out.is_pending());
+        event.set();
+        assert_eq!(poll_elsewhere(&mut wait), Poll::Ready(()));
+    });
+}
+
+#[test]
+fn barrier_repoll_drops_the_displaced_waker_after_unlocking() {
+    within(LIMIT, || {
+        let barrier = leak(Barrier::new(3));
+        let other = parked(Box::pin(barrier.wait()));
+        let mut wait = Box::pin(barrier.wait());
+        let (_task, out) = repoll_parked_waiter(other, &mut wait);
+        assert!(out.is_pending());
+        assert_eq!(
+            barrier.n_waiting(),
+            1,
+            "the dropped task's arrival was withdrawn"
+        );
+    });
+}
+
+#[test]
+fn once_cell_repoll_drops_the_displaced_waker_after_unlocking() {
+    within(LIMIT, || {
+        let cell = leak(OnceCell::new());
+        let init = parked(Box::pin(cell.get_or_init(|| std::future::pending::<u32>())));
+        let mut get = Box::pin(cell.get_or_init(|| async { 1 }));
+        let (_task, out) = repoll_parked_waiter(init, &mut get);
+        assert!(out.is_pending());
+        // The dropped initialiser passed its turn to the queued caller, which runs its own.
+        assert_eq!(poll_elsewhere(&mut get), Poll::Ready(&1));
+    });
+}
+
+#[test]
+fn cancel_token_cancel_drops_the_waker_after_unlocking() {
+    within(LIMIT, || {
+        let token = CancelToken::new();
+        let other = parked(token.cancelled());
+        drop_parked_waiter(other, token.cancelled());
+        token.cancel();
+        assert_eq!(poll_elsewhere(&mut token.cancelled()), Poll::Ready(()));
+    });
+}
+
+#[test]
+fn cancel_token_repoll_drops_the_displaced_waker_after_unlocking() {
+    within(LIMIT, || {
+        let token = CancelToken::new();
+        let other = parked(token.cancelled());
+        let mut wait = token.cancelled();
+        let (_task, out) = repoll_parked_waiter(other, &mut wait);
+        assert!(out.is_pending());
+        token.cancel();
+        assert_eq!(poll_elsewhere(&mut wait), Poll::Ready(()));
     });
 }

@@ -53,7 +53,7 @@
 //    since every waiter is woken at once.
 // 3. A replaced value is dropped after unlocking; wakers are woken after unlocking, and a
 //    waker the list lets go of (displaced at a re-poll, or a cancelled entry's) is dropped
-//    after unlocking, from a `Stale` declared before the guard (src/waitlist.rs).
+//    after unlocking, in a `Wakers` declared before the guard (src/waitlist.rs).
 //    `send_modify`'s closure runs under the lock (documented: it must not use the channel).
 
 use std::fmt;
@@ -63,7 +63,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::loom::{lock, Arc, Mutex, MutexGuard};
-use crate::waitlist::{wake_all, Stale, Taken, WaitList};
+use crate::waitlist::{wake_all, Taken, WaitList, Wakers};
 
 struct State<T> {
     value: T,
@@ -437,7 +437,7 @@ impl<T> Future for Changed<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let mut stale = Stale::default(); // rule 3: drops after `s`
+        let mut stale = Wakers::default(); // rule 3: drops after `s`
         let mut s = lock(&this.rx.shared);
         if let Some(key) = this.slot {
             if s.waiters.poll_take(key, cx.waker(), &mut stale) == Taken::Handed(()) {
@@ -465,7 +465,7 @@ impl<T> Future for Changed<'_, T> {
 impl<T> Drop for Changed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.slot.take() {
-            let mut stale = Stale::default(); // rule 3: outlives the guard (a temporary)
+            let mut stale = Wakers::default(); // rule 3: outlives the guard (a temporary)
             lock(&self.rx.shared).waiters.cancel(key, &mut stale);
         }
     }

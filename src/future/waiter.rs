@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use super::{read, Exception, FutureError, SettableFuture, State};
 use crate::loom::lock;
-use crate::waitlist::Stale;
+use crate::waitlist::Wakers;
 
 impl<T: Clone, E: Clone> IntoFuture for SettableFuture<T, E> {
     type Output = Result<T, FutureError<E>>;
@@ -65,11 +65,11 @@ enum Slot {
 
 impl<T, E> State<T, E> {
     /// Rule 3: gives back a waiter's slot; its waker goes to `stale`, to drop unlocked.
-    fn leave(&mut self, slot: Slot, stale: &mut Stale) {
+    fn leave(&mut self, slot: Slot, stale: &mut Wakers) {
         match slot {
             Slot::First => {
                 self.first_used = false;
-                stale.keep(self.first.take());
+                stale.push(self.first.take());
             }
             Slot::List(key) => {
                 self.waiters.cancel(key, stale);
@@ -87,7 +87,7 @@ impl<T: Clone, E: Clone> Future for Waiter<T, E> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         // Wakers let go of under the lock drop after it (`stale` is declared first).
-        let mut stale = Stale::default();
+        let mut stale = Wakers::default();
         let mut st = lock(&this.fut.inner.state);
         if let Some(out) = read(&st.outcome) {
             if let Some(slot) = this.slot.take() {
@@ -100,14 +100,14 @@ impl<T: Clone, E: Clone> Future for Waiter<T, E> {
             // Still waiting (rule 2: only completion notifies); refresh the waker.
             Some(Slot::First) => match &st.first {
                 Some(w) if w.will_wake(waker) => {}
-                _ => stale.keep(st.first.replace(waker.clone())),
+                _ => stale.push(st.first.replace(waker.clone())),
             },
             Some(Slot::List(key)) => {
                 let _ = st.waiters.poll_take(key, waker, &mut stale);
             }
             None if !st.first_used => {
                 st.first_used = true;
-                stale.keep(st.first.replace(waker.clone()));
+                stale.push(st.first.replace(waker.clone()));
                 this.slot = Some(Slot::First);
             }
             None => {
@@ -121,7 +121,7 @@ impl<T: Clone, E: Clone> Future for Waiter<T, E> {
 impl<T, E> Drop for Waiter<T, E> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
-            let mut stale = Stale::default(); // outlives the guard (a temporary)
+            let mut stale = Wakers::default(); // outlives the guard (a temporary)
             lock(&self.fut.inner.state).leave(slot, &mut stale);
         }
     }

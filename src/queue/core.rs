@@ -46,7 +46,7 @@
 //    count again (asyncio's Event semantics).
 // 6. Wakers are collected under the lock and woken after it is released; items are never
 //    dropped under the lock, and neither are wakers: one a wait list lets go of (displaced at
-//    a re-poll, or a cancelled entry's) goes to a `Stale` declared before the guard, which
+//    a re-poll, or a cancelled entry's) goes to a `Wakers` declared before the guard, which
 //    drops it after unlocking (src/waitlist.rs).
 
 use std::task::{Context, Poll, Waker};
@@ -55,7 +55,7 @@ use super::error::{QueueShutDown, TaskDoneError, TryGetError, TryPutError};
 use super::futures::Put;
 use super::store::Store;
 use crate::loom::{lock, Mutex};
-use crate::waitlist::{Stale, Taken, WaitList};
+use crate::waitlist::{Taken, WaitList, Wakers};
 
 /// What a parked putter or getter is handed when it is woken.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -227,7 +227,7 @@ impl<T> Core<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), QueueShutDown<T>>> {
         assert!(item.is_some(), "queue `Put` polled after completion");
-        let mut stale = Stale::default(); // rule 6: drops after `s`
+        let mut stale = Wakers::default(); // rule 6: drops after `s`
         let mut s = lock(&self.state);
         let granted = match *slot {
             None => false,
@@ -258,7 +258,7 @@ impl<T> Core<T> {
     /// A put parked at `slot` went away: pass on a slot it was promised (rule 3).
     pub(crate) fn cancel_put(&self, slot: &mut Slot) {
         let Some(key) = slot.take() else { return };
-        let mut stale = Stale::default(); // rule 6: drops after `s`
+        let mut stale = Wakers::default(); // rule 6: drops after `s`
         let mut s = lock(&self.state);
         let waker = match s.putters.cancel(key, &mut stale) {
             Some(Grant::Ready) => {
@@ -277,7 +277,7 @@ impl<T> Core<T> {
         slot: &mut Slot,
         cx: &mut Context<'_>,
     ) -> Poll<Result<T, QueueShutDown>> {
-        let mut stale = Stale::default(); // rule 6: drops after `s`
+        let mut stale = Wakers::default(); // rule 6: drops after `s`
         let mut s = lock(&self.state);
         match *slot {
             None => {
@@ -312,7 +312,7 @@ impl<T> Core<T> {
     /// never left the store, so nothing is lost.
     pub(crate) fn cancel_get(&self, slot: &mut Slot) {
         let Some(key) = slot.take() else { return };
-        let mut stale = Stale::default(); // rule 6: drops after `s`
+        let mut stale = Wakers::default(); // rule 6: drops after `s`
         let mut s = lock(&self.state);
         let waker = match s.getters.cancel(key, &mut stale) {
             Some(Grant::Ready) => {
@@ -342,7 +342,7 @@ impl<T> Core<T> {
     }
 
     pub(crate) fn poll_join(&self, slot: &mut Slot, cx: &mut Context<'_>) -> Poll<()> {
-        let mut stale = Stale::default(); // rule 6: drops after `s`
+        let mut stale = Wakers::default(); // rule 6: drops after `s`
         let mut s = lock(&self.state);
         match *slot {
             None if s.unfinished == 0 => Poll::Ready(()),
@@ -363,7 +363,7 @@ impl<T> Core<T> {
     pub(crate) fn cancel_join(&self, slot: &mut Slot) {
         let Some(key) = slot.take() else { return };
         // Joiners are woken all at once (rule 5): there is nothing to pass on.
-        let mut stale = Stale::default(); // rule 6: outlives the guard (a temporary)
+        let mut stale = Wakers::default(); // rule 6: outlives the guard (a temporary)
         lock(&self.state).joiners.cancel(key, &mut stale);
     }
 

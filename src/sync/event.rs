@@ -12,7 +12,7 @@
 // 4. A Queued future that is dropped cancels its entry. It was one of many, and what it had
 //    been handed (if anything) was its own copy of the wakeup, so nothing is passed on.
 // 5. A waker the list lets go of (displaced at a re-poll, or a cancelled entry's) is dropped
-//    after the mutex, from a `Stale` declared before the guard (src/waitlist.rs).
+//    after the mutex, in a `Wakers` declared before the guard (src/waitlist.rs).
 //
 // Invariant: while `set` is true, no entry is waiting (rule 2 empties the list, rule 1 never
 // pushes).
@@ -23,7 +23,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::loom::{lock, Mutex};
-use crate::waitlist::{wake_all, Stale, Taken, WaitList};
+use crate::waitlist::{wake_all, Taken, WaitList, Wakers};
 
 /// A flag that tasks can wait for (asyncio's `Event`): [`set`](Self::set) wakes every task in
 /// [`wait`](Self::wait), and later waits return at once until [`clear`](Self::clear).
@@ -174,7 +174,7 @@ impl Future for EventWait<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         assert!(!this.done, "an event wait was polled after it completed");
-        let mut stale = Stale::default(); // rule 5: drops after `st`
+        let mut stale = Wakers::default(); // rule 5: drops after `st`
         let mut st = lock(&this.event.state);
         let ready = match this.key {
             None if st.set => true,
@@ -197,7 +197,7 @@ impl Future for EventWait<'_> {
 impl Drop for EventWait<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            let mut stale = Stale::default(); // rule 5: outlives the guard (a temporary)
+            let mut stale = Wakers::default(); // rule 5: outlives the guard (a temporary)
             lock(&self.event.state).waiters.cancel(key, &mut stale);
         }
     }

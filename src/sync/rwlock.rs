@@ -24,7 +24,7 @@
 // 5. A Queued future that is dropped cancels its entry; what it had been handed is released
 //    by rule 3; then `dispatch` runs in any case (a writer leaving the head may let readers in).
 // 6. Wakers are woken after the mutex; a waker the wait list lets go of (displaced at a
-//    re-poll, or a cancelled entry's) is dropped after it, from a `Stale` declared before the
+//    re-poll, or a cancelled entry's) is dropped after it, in a `Wakers` declared before the
 //    guard (src/waitlist.rs).
 //
 // Invariant: when a writer is handed the Arc, `readers == 0`, and every reader dropped its
@@ -36,9 +36,9 @@ use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{TryLockError, Wakers};
+use super::TryLockError;
 use crate::loom::{lock, Arc, Mutex, MutexGuard};
-use crate::waitlist::{Stale, Taken, WaitList};
+use crate::waitlist::{Taken, WaitList, Wakers};
 
 const LEAKED: &str = "a guard or an acquire of this RwLock was leaked (mem::forget)";
 
@@ -280,7 +280,7 @@ impl<T> RwLock<T> {
         key: &mut Option<usize>,
         cx: &mut Context<'_>,
     ) -> Poll<Arc<T>> {
-        let mut stale = Stale::default(); // rule 6: drops after `st`
+        let mut stale = Wakers::default(); // rule 6: drops after `st`
         let mut st = lock(&self.state);
         match *key {
             None => {
@@ -302,7 +302,7 @@ impl<T> RwLock<T> {
 
     /// Rule 5.
     fn cancel(&self, kind: Kind, key: usize) {
-        let mut stale = Stale::default(); // rule 6: drops after `st`
+        let mut stale = Wakers::default(); // rule 6: drops after `st`
         let mut st = lock(&self.state);
         if let Some(value) = st.waiters.cancel(key, &mut stale) {
             st.give_back(kind, value);

@@ -29,7 +29,7 @@
 //    `available`, and `dispatch` runs, since the head may have moved.
 // 6. Wakers returned by `notify_one` are woken after the mutex is released, and wakers the
 //    list lets go of (a re-poll's displaced one, a cancelled entry's) are dropped after it,
-//    in a `Stale` declared before the guard (src/waitlist.rs, rule 5).
+//    in a `Wakers` declared before the guard (src/waitlist.rs, rule 5).
 //
 // Invariant: available + Σ handed-not-taken + Σ held by guards + forgotten == the count the
 // semaphore was built with, plus every `add_permits`/`release` (minus the forgotten ones, for
@@ -41,9 +41,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{BoundedSemaphore, ReleaseError, TryAcquireError, Wakers};
+use super::{BoundedSemaphore, ReleaseError, TryAcquireError};
 use crate::loom::{lock, Mutex};
-use crate::waitlist::{Stale, Taken, WaitList};
+use crate::waitlist::{Taken, WaitList, Wakers};
 
 /// The most permits a semaphore may have available at once.
 pub(super) const MAX_PERMITS: usize = usize::MAX >> 3;
@@ -151,8 +151,10 @@ impl Permits {
             Stage::Queued(key) => {
                 // Rule 6: declared first, so a displaced waker drops after the guard. The
                 // guard is a temporary of the `let`, so it is gone before the `match`.
-                let mut stale = Stale::default();
-                let taken = lock(&self.state).waiters.poll_take(key, cx.waker(), &mut stale);
+                let mut stale = Wakers::default();
+                let taken = lock(&self.state)
+                    .waiters
+                    .poll_take(key, cx.waker(), &mut stale);
                 match taken {
                     Taken::Handed(_) => {
                         *stage = Stage::Done;
@@ -168,7 +170,7 @@ impl Permits {
     /// Rule 5: the acquire future in `stage` is dropped.
     pub(super) fn cancel(&self, stage: Stage) {
         let Stage::Queued(key) = stage else { return };
-        let mut stale = Stale::default(); // rule 6: drops after `st`
+        let mut stale = Wakers::default(); // rule 6: drops after `st`
         let mut st = lock(&self.state);
         if let Some(handed) = st.waiters.cancel(key, &mut stale) {
             st.available += handed;

@@ -8,6 +8,8 @@
 //! waker while holding its own lock is re-entered from that destructor and deadlocks; these
 //! helpers make that observable.
 
+#![allow(dead_code, reason = "each test binary uses some of these helpers")]
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -124,7 +126,10 @@ pub fn drop_parked_waiter<H: Send + 'static, W: Future + Unpin>(
         "the waiter must park"
     );
     task.forget_waker();
-    assert!(!task.future_dropped(), "the primitive keeps a clone of the waker");
+    assert!(
+        !task.future_dropped(),
+        "the primitive keeps a clone of the waker"
+    );
     drop(waiter);
     assert!(
         task.future_dropped(),
@@ -146,11 +151,26 @@ pub fn repoll_parked_waiter<H: Send + 'static, W: Future + Unpin>(
         "the waiter must park"
     );
     task.forget_waker();
-    assert!(!task.future_dropped(), "the primitive keeps a clone of the waker");
+    assert!(
+        !task.future_dropped(),
+        "the primitive keeps a clone of the waker"
+    );
     let out = poll_elsewhere(waiter);
     assert!(
         task.future_dropped(),
         "the re-poll replaced the task's last waker"
     );
     (task, out)
+}
+
+/// Polls `f` once with a waker that owns nothing, so that it parks; returns it (for a task to
+/// hold: its drop re-enters the primitive).
+pub fn parked<F: Future + Unpin>(mut f: F) -> F {
+    assert!(poll_elsewhere(&mut f).is_pending(), "it must park");
+    f
+}
+
+/// A primitive that borrowed futures must outlive the `'static` task that holds them.
+pub fn leak<T>(value: T) -> &'static T {
+    Box::leak(Box::new(value))
 }
