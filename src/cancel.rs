@@ -23,7 +23,9 @@
 //    A child created after its parent is cancelled is born cancelled and detached, so no
 //    child can miss its parent's cancellation.
 // 3. A waiter reads `cancelled` under the lock before parking: no lost wakeup (as in
-//    `future/`). It removes its entry when it returns or is dropped.
+//    `future/`). It removes its entry when it returns or is dropped; a waker the list lets
+//    go of then (or displaces at a re-poll) is dropped after unlocking, in a `Wakers`
+//    declared before the guard (src/waitlist.rs).
 // 4. A node that has no handles and no children can never gain either (both need a
 //    handle), so it is dead: it detaches itself from its parent, which may make the parent
 //    dead in turn (walked upwards iteratively). This breaks the parent↔child `Arc` cycle, so
@@ -39,7 +41,7 @@ use slab::Slab;
 
 use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::{lock, Arc, Mutex};
-use crate::waitlist::{wake_all, WaitList};
+use crate::waitlist::{wake_all, WaitList, Wakers};
 
 /// A cancellation token for cooperative shutdown.
 ///
@@ -352,16 +354,17 @@ impl Future for WaitCancelled {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
+        let mut stale = Wakers::default(); // rule 3: drops after `st`
         let mut st = lock(&this.token.node.state);
         if st.cancelled {
             if let Some(key) = this.key.take() {
-                st.waiters.cancel(key);
+                st.waiters.cancel(key, &mut stale);
             }
             return Poll::Ready(());
         }
         match this.key {
             Some(key) => {
-                let _ = st.waiters.poll_take(key, cx.waker());
+                let _ = st.waiters.poll_take(key, cx.waker(), &mut stale);
             }
             None => this.key = Some(st.waiters.push(cx.waker().clone(), ())),
         }
@@ -372,7 +375,8 @@ impl Future for WaitCancelled {
 impl Drop for WaitCancelled {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            lock(&self.token.node.state).waiters.cancel(key);
+            let mut stale = Wakers::default(); // rule 3: outlives the guard (a temporary)
+            lock(&self.token.node.state).waiters.cancel(key, &mut stale);
         }
     }
 }

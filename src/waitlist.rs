@@ -19,13 +19,24 @@
 // 2. `notify_one(value)` unlinks the oldest Waiting entry, stores `value` in it (Notified)
 //    and returns its waker. The caller wakes it *after* releasing the lock.
 // 3. `take(key)`: the future, when polled, finds its entry Notified and removes it, getting
-//    the value. A Waiting entry stays (its waker is refreshed with `set_waker`).
+//    the value. A Waiting entry stays (its waker is refreshed; a replaced one goes to the
+//    caller's `Wakers`, rule 5).
 // 4. `cancel(key)`: the future is dropped. The entry is removed whatever its state; if it was
 //    Notified, the value is returned so the primitive can pass it on (to the next waiter,
 //    or back into its pool). This is what makes cancellation lose nothing: a permit or an
 //    item handed to a waiter that went away is never dropped on the floor.
 //
 // Every entry is removed exactly once (by `take` or `cancel`), so the slab never leaks.
+//
+// 5. No waker is dropped or woken under the lock. Dropping a waker can run arbitrary code:
+//    with an executor whose waker owns its task, dropping the last one drops the task's
+//    future, and a permit or guard in it re-enters the primitive (std's `Mutex` is not
+//    re-entrant: a deadlock). So `notify_one`/`notify_all` return the wakers to wake, and
+//    every waker the list lets go of otherwise (replaced at a re-poll by `poll_take`, or
+//    removed with its entry by `take` or `cancel`) goes into a `Wakers` of the caller's, which
+//    the caller declares *before* taking the lock so that it drops after the guard. (Beware
+//    a guard that is a temporary in a block's tail expression: in edition 2021 it outlives
+//    the block's locals, so bind the result with `let` first.)
 
 use std::task::Waker;
 
@@ -56,6 +67,46 @@ impl<T, R> Default for WaitList<T, R> {
             tail: None,
             waiting: 0,
         }
+    }
+}
+
+/// Wakers taken out under a primitive's lock, to wake or drop once it is released: those
+/// to wake (collected by a release), or those a [`WaitList`] let go of (rule 5: replaced by a
+/// newer waker, or the waker of an entry removed), which just drop. Declare it before locking
+/// the primitive, so that it drops (and drops them) after the lock guard:
+///
+/// ```text
+/// let mut stale = Wakers::default();
+/// let mut st = lock(&self.state);
+/// st.waiters.cancel(key, &mut stale);
+/// // `st` drops first, then `stale`.
+/// ```
+///
+/// Holds one inline (the common case: a critical section hands over to, or lets go of, one
+/// waiter) and allocates only for more.
+#[derive(Default)]
+pub(crate) struct Wakers {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Wakers {
+    /// Keeps `waker`, if any, to wake or drop later.
+    pub(crate) fn push(&mut self, waker: Option<Waker>) {
+        let Some(w) = waker else { return };
+        if self.first.is_none() {
+            self.first = Some(w);
+        } else {
+            self.rest.push(w);
+        }
+    }
+
+    /// Wakes them all, oldest first. Call with no lock held.
+    pub(crate) fn wake(self) {
+        if let Some(w) = self.first {
+            w.wake();
+        }
+        wake_all(self.rest);
     }
 }
 
@@ -141,26 +192,30 @@ impl<T, R> WaitList<T, R> {
     }
 
     /// Rule 3: the waiter's poll. `Handed` removes the entry; `Waiting` refreshes the waker.
-    pub(crate) fn poll_take(&mut self, key: usize, waker: &Waker) -> Taken<T> {
+    /// A waker let go of goes to `stale` (rule 5).
+    pub(crate) fn poll_take(&mut self, key: usize, waker: &Waker, stale: &mut Wakers) -> Taken<T> {
         let e = &mut self.entries[key];
         if e.handed.is_some() {
             let e = self.entries.remove(key);
+            stale.push(e.waker);
             return Taken::Handed(e.handed.expect("checked above"));
         }
         match &mut e.waker {
             Some(w) if w.will_wake(waker) => {}
-            slot => *slot = Some(waker.clone()),
+            slot => stale.push(slot.replace(waker.clone())),
         }
         Taken::Waiting
     }
 
     /// Rule 4: the waiter went away. Returns what it had been handed, if anything, for the
-    /// primitive to pass on.
-    pub(crate) fn cancel(&mut self, key: usize) -> Option<T> {
+    /// primitive to pass on; its waker goes to `stale` (rule 5).
+    pub(crate) fn cancel(&mut self, key: usize, stale: &mut Wakers) -> Option<T> {
         if self.entries[key].handed.is_none() {
             self.unlink(key);
         }
-        self.entries.remove(key).handed
+        let e = self.entries.remove(key);
+        stale.push(e.waker);
+        e.handed
     }
 
     /// Hands a value to every waiting entry (`make` is called once per waiter) and returns
@@ -211,10 +266,19 @@ mod tests {
         assert_eq!(l.waiting(), 2);
         assert!(l.notify_one(1).is_ok());
         assert_eq!(l.waiting(), 1);
-        assert_eq!(l.poll_take(b, &waker()), Taken::Waiting);
-        assert_eq!(l.poll_take(a, &waker()), Taken::Handed(1));
+        assert_eq!(
+            l.poll_take(b, &waker(), &mut Wakers::default()),
+            Taken::Waiting
+        );
+        assert_eq!(
+            l.poll_take(a, &waker(), &mut Wakers::default()),
+            Taken::Handed(1)
+        );
         assert!(l.notify_one(2).is_ok());
-        assert_eq!(l.poll_take(b, &waker()), Taken::Handed(2));
+        assert_eq!(
+            l.poll_take(b, &waker(), &mut Wakers::default()),
+            Taken::Handed(2)
+        );
         assert!(matches!(l.notify_one(3), Err(3)));
         assert!(l.entries.is_empty());
     }
@@ -225,16 +289,16 @@ mod tests {
         let a = l.push(waker(), ());
         let b = l.push(waker(), ());
         let c = l.push(waker(), ());
-        assert_eq!(l.cancel(b), None);
+        assert_eq!(l.cancel(b, &mut Wakers::default()), None);
         assert_eq!(l.waiting_keys().collect::<Vec<_>>(), [a, c]);
         l.notify_one("x").unwrap();
         assert_eq!(
-            l.cancel(a),
+            l.cancel(a, &mut Wakers::default()),
             Some("x"),
             "a notified waiter that leaves hands the value back"
         );
         assert_eq!(l.waiting_keys().next(), Some(c));
-        assert_eq!(l.cancel(c), None);
+        assert_eq!(l.cancel(c, &mut Wakers::default()), None);
         assert!(l.is_empty() && l.entries.is_empty() && l.head.is_none() && l.tail.is_none());
     }
 
@@ -247,8 +311,11 @@ mod tests {
         assert_eq!(*l.request(b), 1);
         l.notify_one(3).unwrap();
         assert_eq!(l.front_request(), Some(&1));
-        assert_eq!(l.poll_take(a, &waker()), Taken::Handed(3));
-        assert_eq!(l.cancel(b), None);
+        assert_eq!(
+            l.poll_take(a, &waker(), &mut Wakers::default()),
+            Taken::Handed(3)
+        );
+        assert_eq!(l.cancel(b, &mut Wakers::default()), None);
         assert_eq!(l.front_request(), None);
     }
 
@@ -262,7 +329,33 @@ mod tests {
             n
         });
         assert_eq!(wakers.len(), 5);
-        let got: Vec<_> = keys.iter().map(|k| l.poll_take(*k, &waker())).collect();
+        let got: Vec<_> = keys
+            .iter()
+            .map(|k| l.poll_take(*k, &waker(), &mut Wakers::default()))
+            .collect();
         assert_eq!(got, (1..=5).map(Taken::Handed).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn wakers_let_go_of_go_to_the_callers_stale() {
+        use std::sync::Arc;
+        use std::task::Wake;
+        struct Counted;
+        impl Wake for Counted {
+            fn wake(self: Arc<Self>) {}
+        }
+        let (a_w, b_w) = (Arc::new(Counted), Arc::new(Counted));
+        let mut l = list::<()>();
+        let a = l.push(Waker::from(a_w.clone()), ());
+        let b = l.push(Waker::from(b_w.clone()), ());
+        let mut stale = Wakers::default();
+        // A re-poll with another waker displaces the first one into `stale`.
+        assert_eq!(l.poll_take(a, &waker(), &mut stale), Taken::Waiting);
+        // Cancelling a waiting entry hands its waker over too.
+        assert_eq!(l.cancel(b, &mut stale), None);
+        assert_eq!((Arc::strong_count(&a_w), Arc::strong_count(&b_w)), (2, 2));
+        drop(stale);
+        assert_eq!((Arc::strong_count(&a_w), Arc::strong_count(&b_w)), (1, 1));
+        assert_eq!(l.cancel(a, &mut Wakers::default()), None);
     }
 }

@@ -46,7 +46,9 @@
 //    the poll that returns, so a cancelled `recv` misses nothing.
 // 3. The last sender dropping wakes every parked receiver (they drain, then get `Closed`).
 // 4. Wakers are woken and evicted values dropped after unlocking. Clones are made under the
-//    lock (`T::clone` must not use the channel).
+//    lock (`T::clone` must not use the channel). A waker the list lets go of (displaced at a
+//    re-poll, or a cancelled entry's) is dropped after unlocking too, in a `Wakers` declared
+//    before the guard (src/waitlist.rs).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -55,7 +57,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::loom::{lock, Arc, Mutex};
-use crate::waitlist::{wake_all, Taken, WaitList};
+use crate::waitlist::{wake_all, Taken, WaitList, Wakers};
 
 struct State<T> {
     values: VecDeque<T>,
@@ -433,9 +435,10 @@ impl<T: Clone> Future for Recv<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        let mut stale = Wakers::default(); // rule 4: drops after `s`
         let mut s = lock(&this.rx.shared);
         if let Some(key) = this.slot {
-            if s.waiters.poll_take(key, cx.waker()) == Taken::Handed(()) {
+            if s.waiters.poll_take(key, cx.waker(), &mut stale) == Taken::Handed(()) {
                 this.slot = None; // woken: look again below (rule 2)
             }
         }
@@ -450,7 +453,7 @@ impl<T: Clone> Future for Recv<'_, T> {
             }
         };
         if let Some(key) = this.slot.take() {
-            s.waiters.cancel(key);
+            s.waiters.cancel(key, &mut stale);
         }
         Poll::Ready(out)
     }
@@ -459,7 +462,8 @@ impl<T: Clone> Future for Recv<'_, T> {
 impl<T> Drop for Recv<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.slot.take() {
-            lock(&self.rx.shared).waiters.cancel(key);
+            let mut stale = Wakers::default(); // rule 4: outlives the guard (a temporary)
+            lock(&self.rx.shared).waiters.cancel(key, &mut stale);
         }
     }
 }

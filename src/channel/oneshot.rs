@@ -38,7 +38,10 @@
 //    waker. `try_recv` is the same without the waker.
 // 4. `close` and dropping the receiver set `rx_closed` and wake `tx_waker`; dropping also
 //    takes the value out, to drop it after unlocking.
-// 5. Wakers are taken under the lock and woken after it; values are never dropped under it.
+// 5. Wakers are taken under the lock and woken after it; values are never dropped under it,
+//    and neither are wakers (a replaced or cleared one is taken out and dropped after it):
+//    with an executor whose waker owns its task, dropping the last one drops that task's
+//    future, which may hold the other half of this channel.
 
 use std::fmt;
 use std::future::Future;
@@ -158,9 +161,10 @@ impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let mut s = lock(&self.shared);
         s.tx_gone = true;
-        s.tx_waker = None;
+        let stale = s.tx_waker.take();
         let waker = s.rx_waker.take();
         drop(s);
+        drop(stale); // rule 5
         wake(waker);
     }
 }
@@ -199,17 +203,21 @@ impl<T> Future for Closed<'_, T> {
         if s.rx_closed {
             return Poll::Ready(());
         }
-        match &mut s.tx_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
+        let stale = match &mut s.tx_waker {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            slot => slot.replace(cx.waker().clone()),
+        };
+        drop(s);
+        drop(stale); // rule 5
         Poll::Pending
     }
 }
 
 impl<T> Drop for Closed<'_, T> {
     fn drop(&mut self) {
-        lock(&self.tx.shared).tx_waker = None;
+        // Rule 5: taken out under the lock (a temporary), dropped after it.
+        let stale = lock(&self.tx.shared).tx_waker.take();
+        drop(stale);
     }
 }
 
@@ -308,10 +316,12 @@ impl<T> Future for Receiver<T> {
             );
             return Poll::Ready(Err(RecvError));
         }
-        match &mut s.rx_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
+        let stale = match &mut s.rx_waker {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            slot => slot.replace(cx.waker().clone()),
+        };
+        drop(s);
+        drop(stale); // rule 5
         Poll::Pending
     }
 }
@@ -320,10 +330,11 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut s = lock(&self.shared);
         s.rx_closed = true;
-        s.rx_waker = None;
+        let stale = s.rx_waker.take();
         let value = s.value.take();
         let waker = s.tx_waker.take();
         drop(s);
+        drop(stale); // rule 5
         drop(value);
         wake(waker);
     }

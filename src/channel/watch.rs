@@ -51,7 +51,9 @@
 //    park (or stay parked). A parked entry that was woken is taken and, if nothing changed
 //    after all, parked again. Dropping it cancels the entry; there is nothing to pass on,
 //    since every waiter is woken at once.
-// 3. A replaced value is dropped after unlocking; wakers are woken after unlocking.
+// 3. A replaced value is dropped after unlocking; wakers are woken after unlocking, and a
+//    waker the list lets go of (displaced at a re-poll, or a cancelled entry's) is dropped
+//    after unlocking, in a `Wakers` declared before the guard (src/waitlist.rs).
 //    `send_modify`'s closure runs under the lock (documented: it must not use the channel).
 
 use std::fmt;
@@ -61,7 +63,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::loom::{lock, Arc, Mutex, MutexGuard};
-use crate::waitlist::{wake_all, Taken, WaitList};
+use crate::waitlist::{wake_all, Taken, WaitList, Wakers};
 
 struct State<T> {
     value: T,
@@ -435,9 +437,10 @@ impl<T> Future for Changed<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        let mut stale = Wakers::default(); // rule 3: drops after `s`
         let mut s = lock(&this.rx.shared);
         if let Some(key) = this.slot {
-            if s.waiters.poll_take(key, cx.waker()) == Taken::Handed(()) {
+            if s.waiters.poll_take(key, cx.waker(), &mut stale) == Taken::Handed(()) {
                 this.slot = None; // woken: look again below (rule 2)
             }
         }
@@ -453,7 +456,7 @@ impl<T> Future for Changed<'_, T> {
             return Poll::Pending;
         };
         if let Some(key) = this.slot.take() {
-            s.waiters.cancel(key);
+            s.waiters.cancel(key, &mut stale);
         }
         Poll::Ready(out)
     }
@@ -462,7 +465,8 @@ impl<T> Future for Changed<'_, T> {
 impl<T> Drop for Changed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.slot.take() {
-            lock(&self.rx.shared).waiters.cancel(key);
+            let mut stale = Wakers::default(); // rule 3: outlives the guard (a temporary)
+            lock(&self.rx.shared).waiters.cancel(key, &mut stale);
         }
     }
 }

@@ -71,7 +71,8 @@
 //    threads.
 // 3. A `Waiter` gives back its slot (`first_used = false`, or `WaitList::cancel`) when it
 //    returns or is dropped; its waker is not kept after that. The value handed to a waiter
-//    is `()`: nothing to pass on.
+//    is `()`: nothing to pass on. A waker given back or displaced by a re-poll is dropped
+//    after the lock, never under it (a `Wakers`, src/waitlist.rs).
 // 4. Exactly one drain runs at a time. Whoever flips `dispatching` from false to true under
 //    the lock schedules one: the completer if callbacks are queued, or `add_done_callback`
 //    on a completed future. A drain pops one callback at a time under the lock and runs it

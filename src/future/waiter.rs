@@ -4,10 +4,11 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use super::{read, Exception, FutureError, SettableFuture, State};
 use crate::loom::lock;
+use crate::waitlist::Wakers;
 
 impl<T: Clone, E: Clone> IntoFuture for SettableFuture<T, E> {
     type Output = Result<T, FutureError<E>>;
@@ -63,16 +64,15 @@ enum Slot {
 }
 
 impl<T, E> State<T, E> {
-    /// Rule 3: gives back a waiter's slot; returns the inline waker, to drop unlocked.
-    fn leave(&mut self, slot: Slot) -> Option<Waker> {
+    /// Rule 3: gives back a waiter's slot; its waker goes to `stale`, to drop unlocked.
+    fn leave(&mut self, slot: Slot, stale: &mut Wakers) {
         match slot {
             Slot::First => {
                 self.first_used = false;
-                self.first.take()
+                stale.push(self.first.take());
             }
             Slot::List(key) => {
-                self.waiters.cancel(key);
-                None
+                self.waiters.cancel(key, stale);
             }
         }
     }
@@ -86,37 +86,34 @@ impl<T: Clone, E: Clone> Future for Waiter<T, E> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        // Wakers let go of under the lock drop after it (`stale` is declared first).
+        let mut stale = Wakers::default();
         let mut st = lock(&this.fut.inner.state);
         if let Some(out) = read(&st.outcome) {
-            let stale = this.slot.take().and_then(|slot| st.leave(slot));
-            drop(st);
-            drop(stale);
+            if let Some(slot) = this.slot.take() {
+                st.leave(slot, &mut stale);
+            }
             return Poll::Ready(out);
         }
         let waker = cx.waker();
-        let stale = match this.slot {
+        match this.slot {
             // Still waiting (rule 2: only completion notifies); refresh the waker.
             Some(Slot::First) => match &st.first {
-                Some(w) if w.will_wake(waker) => None,
-                _ => st.first.replace(waker.clone()),
+                Some(w) if w.will_wake(waker) => {}
+                _ => stale.push(st.first.replace(waker.clone())),
             },
             Some(Slot::List(key)) => {
-                let _ = st.waiters.poll_take(key, waker);
-                None
+                let _ = st.waiters.poll_take(key, waker, &mut stale);
             }
             None if !st.first_used => {
                 st.first_used = true;
-                st.first = Some(waker.clone());
+                stale.push(st.first.replace(waker.clone()));
                 this.slot = Some(Slot::First);
-                None
             }
             None => {
                 this.slot = Some(Slot::List(st.waiters.push(waker.clone(), ())));
-                None
             }
-        };
-        drop(st);
-        drop(stale);
+        }
         Poll::Pending
     }
 }
@@ -124,8 +121,8 @@ impl<T: Clone, E: Clone> Future for Waiter<T, E> {
 impl<T, E> Drop for Waiter<T, E> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
-            let stale = lock(&self.fut.inner.state).leave(slot);
-            drop(stale);
+            let mut stale = Wakers::default(); // outlives the guard (a temporary)
+            lock(&self.fut.inner.state).leave(slot, &mut stale);
         }
     }
 }

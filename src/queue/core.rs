@@ -45,7 +45,9 @@
 //    reaching 0 wakes every joiner. A joiner woken returns, even if later puts raise the
 //    count again (asyncio's Event semantics).
 // 6. Wakers are collected under the lock and woken after it is released; items are never
-//    dropped under the lock.
+//    dropped under the lock, and neither are wakers: one a wait list lets go of (displaced at
+//    a re-poll, or a cancelled entry's) goes to a `Wakers` declared before the guard, which
+//    drops it after unlocking (src/waitlist.rs).
 
 use std::task::{Context, Poll, Waker};
 
@@ -53,7 +55,7 @@ use super::error::{QueueShutDown, TaskDoneError, TryGetError, TryPutError};
 use super::futures::Put;
 use super::store::Store;
 use crate::loom::{lock, Mutex};
-use crate::waitlist::{Taken, WaitList};
+use crate::waitlist::{Taken, WaitList, Wakers};
 
 /// What a parked putter or getter is handed when it is woken.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -225,10 +227,11 @@ impl<T> Core<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), QueueShutDown<T>>> {
         assert!(item.is_some(), "queue `Put` polled after completion");
+        let mut stale = Wakers::default(); // rule 6: drops after `s`
         let mut s = lock(&self.state);
         let granted = match *slot {
             None => false,
-            Some(key) => match s.putters.poll_take(key, cx.waker()) {
+            Some(key) => match s.putters.poll_take(key, cx.waker(), &mut stale) {
                 Taken::Waiting => return Poll::Pending,
                 Taken::Handed(grant) => {
                     *slot = None;
@@ -255,8 +258,9 @@ impl<T> Core<T> {
     /// A put parked at `slot` went away: pass on a slot it was promised (rule 3).
     pub(crate) fn cancel_put(&self, slot: &mut Slot) {
         let Some(key) = slot.take() else { return };
+        let mut stale = Wakers::default(); // rule 6: drops after `s`
         let mut s = lock(&self.state);
-        let waker = match s.putters.cancel(key) {
+        let waker = match s.putters.cancel(key, &mut stale) {
             Some(Grant::Ready) => {
                 s.promised_slots -= 1;
                 s.grant_slot()
@@ -273,6 +277,7 @@ impl<T> Core<T> {
         slot: &mut Slot,
         cx: &mut Context<'_>,
     ) -> Poll<Result<T, QueueShutDown>> {
+        let mut stale = Wakers::default(); // rule 6: drops after `s`
         let mut s = lock(&self.state);
         match *slot {
             None => {
@@ -284,7 +289,7 @@ impl<T> Core<T> {
                     return Poll::Pending;
                 }
             }
-            Some(key) => match s.getters.poll_take(key, cx.waker()) {
+            Some(key) => match s.getters.poll_take(key, cx.waker(), &mut stale) {
                 Taken::Waiting => return Poll::Pending,
                 Taken::Handed(Grant::Ready) => {
                     *slot = None;
@@ -307,8 +312,9 @@ impl<T> Core<T> {
     /// never left the store, so nothing is lost.
     pub(crate) fn cancel_get(&self, slot: &mut Slot) {
         let Some(key) = slot.take() else { return };
+        let mut stale = Wakers::default(); // rule 6: drops after `s`
         let mut s = lock(&self.state);
-        let waker = match s.getters.cancel(key) {
+        let waker = match s.getters.cancel(key, &mut stale) {
             Some(Grant::Ready) => {
                 s.promised_items -= 1;
                 s.grant_item()
@@ -336,6 +342,7 @@ impl<T> Core<T> {
     }
 
     pub(crate) fn poll_join(&self, slot: &mut Slot, cx: &mut Context<'_>) -> Poll<()> {
+        let mut stale = Wakers::default(); // rule 6: drops after `s`
         let mut s = lock(&self.state);
         match *slot {
             None if s.unfinished == 0 => Poll::Ready(()),
@@ -343,7 +350,7 @@ impl<T> Core<T> {
                 *slot = Some(s.joiners.push(cx.waker().clone(), ()));
                 Poll::Pending
             }
-            Some(key) => match s.joiners.poll_take(key, cx.waker()) {
+            Some(key) => match s.joiners.poll_take(key, cx.waker(), &mut stale) {
                 Taken::Waiting => Poll::Pending,
                 Taken::Handed(()) => {
                     *slot = None;
@@ -356,7 +363,8 @@ impl<T> Core<T> {
     pub(crate) fn cancel_join(&self, slot: &mut Slot) {
         let Some(key) = slot.take() else { return };
         // Joiners are woken all at once (rule 5): there is nothing to pass on.
-        lock(&self.state).joiners.cancel(key);
+        let mut stale = Wakers::default(); // rule 6: outlives the guard (a temporary)
+        lock(&self.state).joiners.cancel(key, &mut stale);
     }
 
     /// Rule 4. Returns how many items an immediate shutdown dropped.

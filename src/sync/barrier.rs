@@ -14,6 +14,8 @@
 //    generation has not tripped, so the arrival is withdrawn (`arrived -= 1`): the barrier now
 //    needs another party to trip. If it had been handed, its generation already tripped and
 //    the others were released; nothing changes.
+// 4. A waker the list lets go of (displaced at a re-poll, or a cancelled entry's) is dropped
+//    after the mutex, in a `Wakers` declared before the guard (src/waitlist.rs).
 //
 // Invariant: `arrived` equals the number of waiting entries, and is below `parties`.
 
@@ -23,7 +25,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::loom::{lock, Mutex};
-use crate::waitlist::{wake_all, Taken, WaitList};
+use crate::waitlist::{wake_all, Taken, WaitList, Wakers};
 
 /// A barrier for `n` parties (asyncio's `Barrier`): each [`wait`](Self::wait) waits until `n`
 /// parties are waiting, then all of them go on together. Exactly one of them, the last to
@@ -216,6 +218,7 @@ impl Future for BarrierWait<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
         let this = &mut *self;
         assert!(!this.done, "a barrier wait was polled after it completed");
+        let mut stale = Wakers::default(); // rule 4: drops after `st`
         let mut st = lock(&this.barrier.state);
         match this.key {
             None => {
@@ -233,7 +236,7 @@ impl Future for BarrierWait<'_> {
                 this.done = true;
                 Poll::Ready(BarrierWaitResult { leader: true })
             }
-            Some(key) => match st.waiters.poll_take(key, cx.waker()) {
+            Some(key) => match st.waiters.poll_take(key, cx.waker(), &mut stale) {
                 Taken::Handed(()) => {
                     this.key = None;
                     this.done = true;
@@ -248,8 +251,9 @@ impl Future for BarrierWait<'_> {
 impl Drop for BarrierWait<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
+            let mut stale = Wakers::default(); // rule 4: drops after `st`
             let mut st = lock(&self.barrier.state);
-            if st.waiters.cancel(key).is_none() {
+            if st.waiters.cancel(key, &mut stale).is_none() {
                 // Rule 3: still waiting, so its generation has not tripped: withdraw.
                 st.arrived -= 1;
             }

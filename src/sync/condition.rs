@@ -23,6 +23,8 @@
 //    `notify(1)` is never swallowed by a cancelled waiter (asyncio 3.13's rule; it may be a
 //    spurious wakeup for the receiver, which condition waiters must tolerate anyway).
 // 5. A Waiting future dropped before being notified just leaves the list.
+// 6. A waker the list lets go of (displaced at a re-poll, or a cancelled entry's) is dropped
+//    after the list's mutex, in a `Wakers` declared before the guard (src/waitlist.rs).
 
 use std::fmt;
 use std::future::Future;
@@ -32,7 +34,7 @@ use std::task::{Context, Poll};
 
 use super::{Lock, LockFuture, LockGuard, TryLockError};
 use crate::loom::{lock, Mutex};
-use crate::waitlist::{wake_all, Taken, WaitList};
+use crate::waitlist::{wake_all, Taken, WaitList, Wakers};
 
 /// A condition variable tied to a [`Lock`] (asyncio's `Condition`): a task holding the lock
 /// [`wait`](Self::wait)s for another task to change the guarded value and
@@ -360,6 +362,7 @@ impl<'a, T> Future for ConditionWait<'a, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a, T>> {
         let this = &mut *self;
+        let mut stale = Wakers::default(); // rule 6: drops after every guard below
         loop {
             match &mut this.stage {
                 Stage::Start(guard) => {
@@ -370,10 +373,13 @@ impl<'a, T> Future for ConditionWait<'a, T> {
                     drop(guard);
                     return Poll::Pending;
                 }
-                Stage::Waiting(key) => match lock(&this.cond.waiters).poll_take(*key, cx.waker()) {
-                    Taken::Handed(()) => this.stage = Stage::Relocking(this.cond.lock.lock()),
-                    Taken::Waiting => return Poll::Pending,
-                },
+                Stage::Waiting(key) => {
+                    let taken = lock(&this.cond.waiters).poll_take(*key, cx.waker(), &mut stale);
+                    match taken {
+                        Taken::Handed(()) => this.stage = Stage::Relocking(this.cond.lock.lock()),
+                        Taken::Waiting => return Poll::Pending,
+                    }
+                }
                 Stage::Relocking(fut) => {
                     let guard = match Pin::new(fut).poll(cx) {
                         Poll::Ready(guard) => guard,
@@ -392,7 +398,9 @@ impl<T> Drop for ConditionWait<'_, T> {
     fn drop(&mut self) {
         match std::mem::replace(&mut self.stage, Stage::Done) {
             Stage::Waiting(key) => {
-                let handed = lock(&self.cond.waiters).cancel(key);
+                let mut stale = Wakers::default(); // rule 6: outlives the guard (a temporary)
+                let handed = lock(&self.cond.waiters).cancel(key, &mut stale);
+                drop(stale);
                 if handed.is_some() {
                     self.cond.pass_on();
                 }

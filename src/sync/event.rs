@@ -11,6 +11,8 @@
 //    `clear` right after a `set` does not take the wakeup back (asyncio's semantics).
 // 4. A Queued future that is dropped cancels its entry. It was one of many, and what it had
 //    been handed (if anything) was its own copy of the wakeup, so nothing is passed on.
+// 5. A waker the list lets go of (displaced at a re-poll, or a cancelled entry's) is dropped
+//    after the mutex, in a `Wakers` declared before the guard (src/waitlist.rs).
 //
 // Invariant: while `set` is true, no entry is waiting (rule 2 empties the list, rule 1 never
 // pushes).
@@ -21,7 +23,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::loom::{lock, Mutex};
-use crate::waitlist::{wake_all, Taken, WaitList};
+use crate::waitlist::{wake_all, Taken, WaitList, Wakers};
 
 /// A flag that tasks can wait for (asyncio's `Event`): [`set`](Self::set) wakes every task in
 /// [`wait`](Self::wait), and later waits return at once until [`clear`](Self::clear).
@@ -172,6 +174,7 @@ impl Future for EventWait<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         assert!(!this.done, "an event wait was polled after it completed");
+        let mut stale = Wakers::default(); // rule 5: drops after `st`
         let mut st = lock(&this.event.state);
         let ready = match this.key {
             None if st.set => true,
@@ -179,7 +182,7 @@ impl Future for EventWait<'_> {
                 this.key = Some(st.waiters.push(cx.waker().clone(), ()));
                 false
             }
-            Some(key) => st.waiters.poll_take(key, cx.waker()) == Taken::Handed(()),
+            Some(key) => st.waiters.poll_take(key, cx.waker(), &mut stale) == Taken::Handed(()),
         };
         if ready {
             this.key = None;
@@ -194,7 +197,8 @@ impl Future for EventWait<'_> {
 impl Drop for EventWait<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            lock(&self.event.state).waiters.cancel(key);
+            let mut stale = Wakers::default(); // rule 5: outlives the guard (a temporary)
+            lock(&self.event.state).waiters.cancel(key, &mut stale);
         }
     }
 }

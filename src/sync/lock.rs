@@ -21,6 +21,8 @@
 // 4. A Queued future that is dropped cancels its entry; if it had been handed the value, it
 //    releases it by rule 2 (to the next waiter, or back), so a cancelled acquire never wedges
 //    the lock.
+// 5. A waker the wait list lets go of (displaced at a re-poll, or a cancelled entry's) is
+//    dropped after the mutex, in a `Wakers` declared before the guard (src/waitlist.rs).
 //
 // Why the value moves: guards must be `Send` (a task holds one across `.await`) and the crate
 // has no `unsafe`, so a guard cannot hold a reference into an `UnsafeCell`. Moving the value
@@ -36,7 +38,7 @@ use std::task::{Context, Poll};
 
 use super::TryLockError;
 use crate::loom::{lock, Mutex};
-use crate::waitlist::{Taken, WaitList};
+use crate::waitlist::{Taken, WaitList, Wakers};
 
 const LEAKED: &str = "a guard or an acquire of this Lock was leaked (mem::forget) with its value";
 
@@ -238,6 +240,7 @@ impl<T> Lock<T> {
 
     /// Rules 1 and 3: the poll of an acquire; `key` is its queue entry once it has one.
     fn poll_acquire(&self, key: &mut Option<usize>, cx: &mut Context<'_>) -> Poll<T> {
+        let mut stale = Wakers::default(); // rule 5: drops after `st`
         let mut st = lock(&self.state);
         match *key {
             None => {
@@ -247,7 +250,7 @@ impl<T> Lock<T> {
                 *key = Some(st.waiters.push(cx.waker().clone(), ()));
                 Poll::Pending
             }
-            Some(k) => match st.waiters.poll_take(k, cx.waker()) {
+            Some(k) => match st.waiters.poll_take(k, cx.waker(), &mut stale) {
                 Taken::Handed(value) => {
                     *key = None;
                     Poll::Ready(value)
@@ -259,8 +262,9 @@ impl<T> Lock<T> {
 
     /// Rule 4: an acquire with queue entry `key` is dropped.
     fn cancel(&self, key: usize) {
+        let mut stale = Wakers::default(); // rule 5: drops after `st`
         let mut st = lock(&self.state);
-        if let Some(value) = st.waiters.cancel(key) {
+        if let Some(value) = st.waiters.cancel(key, &mut stale) {
             self.hand_over(st, value);
         }
     }

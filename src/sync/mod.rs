@@ -87,32 +87,3 @@ pub use lock::{Lock, LockFuture, LockGuard, OwnedLockFuture, OwnedLockGuard};
 pub use once_cell::OnceCell;
 pub use rwlock::{RwLock, RwLockReadFuture, RwLockReadGuard, RwLockWriteFuture, RwLockWriteGuard};
 pub use semaphore::{Acquire, AcquireOwned, OwnedSemaphorePermit, Semaphore, SemaphorePermit};
-
-use std::task::Waker;
-
-/// Wakers collected under a primitive's lock, to wake once it is released. Holds one inline
-/// (the common case: a release hands over to one waiter) and allocates only for more.
-#[derive(Default)]
-pub(crate) struct Wakers {
-    first: Option<Waker>,
-    rest: Vec<Waker>,
-}
-
-impl Wakers {
-    fn push(&mut self, waker: Option<Waker>) {
-        let Some(w) = waker else { return };
-        if self.first.is_none() {
-            self.first = Some(w);
-        } else {
-            self.rest.push(w);
-        }
-    }
-
-    /// Wakes them all, oldest first. Call with no lock held.
-    fn wake(self) {
-        if let Some(w) = self.first {
-            w.wake();
-        }
-        crate::waitlist::wake_all(self.rest);
-    }
-}

@@ -18,6 +18,9 @@
 // 4. A Queued future dropped after being handed `Init` passes the turn on by rule 3; one
 //    handed `Ready`, or still waiting, just leaves.
 // 5. `set` succeeds only when the value is unset and nobody holds the turn.
+// 6. Wakers are woken after the mutex, and a waker the list lets go of (displaced at a
+//    re-poll, or a cancelled entry's) is dropped after it, in a `Wakers` declared before the
+//    guard (src/waitlist.rs).
 //
 // Invariant: entries wait only while `initializing` is true.
 
@@ -30,7 +33,7 @@ use std::task::{Context, Poll};
 
 use super::SetError;
 use crate::loom::{lock, Mutex, MutexGuard};
-use crate::waitlist::{wake_all, Taken, WaitList};
+use crate::waitlist::{wake_all, Taken, WaitList, Wakers};
 
 /// A cell initialised at most once, by an async function (an async `OnceLock`): the first task
 /// to call [`get_or_init`](Self::get_or_init) runs its initialiser, and the others wait for
@@ -323,6 +326,7 @@ impl<'a, T> Future for Queue<'a, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Turn<'a, T>>> {
         let this = &mut *self;
         let cell = this.cell;
+        let mut stale = Wakers::default(); // rule 6: drops after `st`
         let mut st = cell.state();
         let grant = match this.key {
             None if cell.value.get().is_some() => Grant::Ready,
@@ -334,7 +338,7 @@ impl<'a, T> Future for Queue<'a, T> {
                 this.key = Some(st.waiters.push(cx.waker().clone(), ()));
                 return Poll::Pending;
             }
-            Some(key) => match st.waiters.poll_take(key, cx.waker()) {
+            Some(key) => match st.waiters.poll_take(key, cx.waker(), &mut stale) {
                 Taken::Handed(grant) => {
                     this.key = None;
                     grant
@@ -352,9 +356,10 @@ impl<'a, T> Future for Queue<'a, T> {
 impl<T> Drop for Queue<'_, T> {
     fn drop(&mut self) {
         let Some(key) = self.key else { return };
+        let mut stale = Wakers::default(); // rule 6: drops after `st`
         let mut st = self.cell.state();
         // Rule 4.
-        if st.waiters.cancel(key) == Some(Grant::Init) {
+        if st.waiters.cancel(key, &mut stale) == Some(Grant::Init) {
             let waker = st.pass_turn();
             drop(st);
             if let Some(w) = waker {

@@ -23,6 +23,9 @@
 // 4. A Queued future finds its entry handed when polled and takes it.
 // 5. A Queued future that is dropped cancels its entry; what it had been handed is released
 //    by rule 3; then `dispatch` runs in any case (a writer leaving the head may let readers in).
+// 6. Wakers are woken after the mutex; a waker the wait list lets go of (displaced at a
+//    re-poll, or a cancelled entry's) is dropped after it, in a `Wakers` declared before the
+//    guard (src/waitlist.rs).
 //
 // Invariant: when a writer is handed the Arc, `readers == 0`, and every reader dropped its
 // clone before decrementing (rule 3), so the writer's `Arc::get_mut` always succeeds.
@@ -33,9 +36,9 @@ use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{TryLockError, Wakers};
+use super::TryLockError;
 use crate::loom::{lock, Arc, Mutex, MutexGuard};
-use crate::waitlist::{Taken, WaitList};
+use crate::waitlist::{Taken, WaitList, Wakers};
 
 const LEAKED: &str = "a guard or an acquire of this RwLock was leaked (mem::forget)";
 
@@ -277,6 +280,7 @@ impl<T> RwLock<T> {
         key: &mut Option<usize>,
         cx: &mut Context<'_>,
     ) -> Poll<Arc<T>> {
+        let mut stale = Wakers::default(); // rule 6: drops after `st`
         let mut st = lock(&self.state);
         match *key {
             None => {
@@ -286,7 +290,7 @@ impl<T> RwLock<T> {
                 *key = Some(st.waiters.push(cx.waker().clone(), kind));
                 Poll::Pending
             }
-            Some(k) => match st.waiters.poll_take(k, cx.waker()) {
+            Some(k) => match st.waiters.poll_take(k, cx.waker(), &mut stale) {
                 Taken::Handed(value) => {
                     *key = None;
                     Poll::Ready(value)
@@ -298,8 +302,9 @@ impl<T> RwLock<T> {
 
     /// Rule 5.
     fn cancel(&self, kind: Kind, key: usize) {
+        let mut stale = Wakers::default(); // rule 6: drops after `st`
         let mut st = lock(&self.state);
-        if let Some(value) = st.waiters.cancel(key) {
+        if let Some(value) = st.waiters.cancel(key, &mut stale) {
             st.give_back(kind, value);
         }
         let wakers = st.dispatch();

@@ -27,7 +27,9 @@
 // 4. A Queued future finds its entry handed when polled and takes it (Done, with a guard).
 // 5. A Queued future that is dropped cancels its entry: permits it had been handed go back to
 //    `available`, and `dispatch` runs, since the head may have moved.
-// 6. Wakers returned by `notify_one` are woken after the mutex is released.
+// 6. Wakers returned by `notify_one` are woken after the mutex is released, and wakers the
+//    list lets go of (a re-poll's displaced one, a cancelled entry's) are dropped after it,
+//    in a `Wakers` declared before the guard (src/waitlist.rs, rule 5).
 //
 // Invariant: available + Σ handed-not-taken + Σ held by guards + forgotten == the count the
 // semaphore was built with, plus every `add_permits`/`release` (minus the forgotten ones, for
@@ -39,9 +41,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{BoundedSemaphore, ReleaseError, TryAcquireError, Wakers};
+use super::{BoundedSemaphore, ReleaseError, TryAcquireError};
 use crate::loom::{lock, Mutex};
-use crate::waitlist::{Taken, WaitList};
+use crate::waitlist::{Taken, WaitList, Wakers};
 
 /// The most permits a semaphore may have available at once.
 pub(super) const MAX_PERMITS: usize = usize::MAX >> 3;
@@ -146,13 +148,21 @@ impl Permits {
                 *stage = Stage::Queued(st.waiters.push(cx.waker().clone(), n));
                 Poll::Pending
             }
-            Stage::Queued(key) => match lock(&self.state).waiters.poll_take(key, cx.waker()) {
-                Taken::Handed(_) => {
-                    *stage = Stage::Done;
-                    Poll::Ready(())
+            Stage::Queued(key) => {
+                // Rule 6: declared first, so a displaced waker drops after the guard. The
+                // guard is a temporary of the `let`, so it is gone before the `match`.
+                let mut stale = Wakers::default();
+                let taken = lock(&self.state)
+                    .waiters
+                    .poll_take(key, cx.waker(), &mut stale);
+                match taken {
+                    Taken::Handed(_) => {
+                        *stage = Stage::Done;
+                        Poll::Ready(())
+                    }
+                    Taken::Waiting => Poll::Pending,
                 }
-                Taken::Waiting => Poll::Pending,
-            },
+            }
             Stage::Done => panic!("a semaphore acquire future was polled after it completed"),
         }
     }
@@ -160,8 +170,9 @@ impl Permits {
     /// Rule 5: the acquire future in `stage` is dropped.
     pub(super) fn cancel(&self, stage: Stage) {
         let Stage::Queued(key) = stage else { return };
+        let mut stale = Wakers::default(); // rule 6: drops after `st`
         let mut st = lock(&self.state);
-        if let Some(handed) = st.waiters.cancel(key) {
+        if let Some(handed) = st.waiters.cancel(key, &mut stale) {
             st.available += handed;
         }
         let wakers = st.dispatch();
