@@ -110,6 +110,7 @@ mod cancel;
 pub mod channel;
 mod combinators;
 mod context;
+mod coop;
 mod exceptions;
 pub mod future;
 pub mod host;

@@ -433,6 +433,7 @@ impl<T: Clone> Future for Recv<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        let unit = std::task::ready!(crate::coop::poll_proceed(cx));
         let mut s = lock(&this.rx.shared);
         if let Some(key) = this.slot {
             if s.waiters.poll_take(key, cx.waker()) == Taken::Handed(()) {
@@ -452,6 +453,7 @@ impl<T: Clone> Future for Recv<'_, T> {
         if let Some(key) = this.slot.take() {
             s.waiters.cancel(key);
         }
+        unit.made_progress();
         Poll::Ready(out)
     }
 }

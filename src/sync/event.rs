@@ -172,6 +172,7 @@ impl Future for EventWait<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         assert!(!this.done, "an event wait was polled after it completed");
+        let unit = std::task::ready!(crate::coop::poll_proceed(cx));
         let mut st = lock(&this.event.state);
         let ready = match this.key {
             None if st.set => true,
@@ -182,6 +183,7 @@ impl Future for EventWait<'_> {
             Some(key) => st.waiters.poll_take(key, cx.waker()) == Taken::Handed(()),
         };
         if ready {
+            unit.made_progress();
             this.key = None;
             this.done = true;
             Poll::Ready(())

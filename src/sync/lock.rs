@@ -441,7 +441,7 @@ impl<'a, T> Future for LockFuture<'a, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a, T>> {
         let this = &mut *self;
         assert!(!this.done, "a lock future was polled after it completed");
-        match this.lock.poll_acquire(&mut this.key, cx) {
+        match crate::coop::budgeted(cx, |cx| this.lock.poll_acquire(&mut this.key, cx)) {
             Poll::Ready(value) => {
                 this.done = true;
                 Poll::Ready(LockGuard {
@@ -495,7 +495,7 @@ impl<T> Future for OwnedLockFuture<T> {
             .lock
             .as_ref()
             .expect("a lock future was polled after it completed");
-        match lock.poll_acquire(&mut this.key, cx) {
+        match crate::coop::budgeted(cx, |cx| lock.poll_acquire(&mut this.key, cx)) {
             Poll::Ready(value) => Poll::Ready(OwnedLockGuard {
                 lock: this.lock.take().expect("checked above"),
                 value: Some(value),

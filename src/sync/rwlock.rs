@@ -456,7 +456,9 @@ impl<'a, T> Future for RwLockReadFuture<'a, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RwLockReadGuard<'a, T>> {
         let this = &mut *self;
         assert!(!this.done, "an RwLock future was polled after it completed");
-        match this.lock.poll_acquire(Kind::Read, &mut this.key, cx) {
+        match crate::coop::budgeted(cx, |cx| {
+            this.lock.poll_acquire(Kind::Read, &mut this.key, cx)
+        }) {
             Poll::Ready(value) => {
                 this.done = true;
                 Poll::Ready(RwLockReadGuard {
@@ -507,7 +509,9 @@ impl<'a, T> Future for RwLockWriteFuture<'a, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RwLockWriteGuard<'a, T>> {
         let this = &mut *self;
         assert!(!this.done, "an RwLock future was polled after it completed");
-        match this.lock.poll_acquire(Kind::Write, &mut this.key, cx) {
+        match crate::coop::budgeted(cx, |cx| {
+            this.lock.poll_acquire(Kind::Write, &mut this.key, cx)
+        }) {
             Poll::Ready(value) => {
                 this.done = true;
                 Poll::Ready(RwLockWriteGuard {

@@ -671,7 +671,9 @@ impl<'a> Future for Acquire<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
         let this = &mut *self;
-        match this.permits.poll_acquire(this.n, &mut this.stage, cx) {
+        match crate::coop::budgeted(cx, |cx| {
+            this.permits.poll_acquire(this.n, &mut this.stage, cx)
+        }) {
             Poll::Ready(()) => Poll::Ready(SemaphorePermit {
                 permits: this.permits,
                 n: this.n,
@@ -733,7 +735,9 @@ impl Future for AcquireOwned {
             .owner
             .as_ref()
             .expect("a semaphore acquire future was polled after it completed");
-        match owner.permits().poll_acquire(this.n, &mut this.stage, cx) {
+        match crate::coop::budgeted(cx, |cx| {
+            owner.permits().poll_acquire(this.n, &mut this.stage, cx)
+        }) {
             Poll::Ready(()) => Poll::Ready(OwnedSemaphorePermit {
                 owner: this.owner.take().expect("checked above"),
                 n: this.n,

@@ -86,7 +86,7 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.core.poll_get(&mut self.slot, cx).map(Result::ok)
+        crate::coop::budgeted(cx, |cx| self.chan.core.poll_get(&mut self.slot, cx)).map(Result::ok)
     }
 
     /// Takes the next value without waiting, or reports [`TryRecvError::Empty`] or
