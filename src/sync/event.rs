@@ -112,6 +112,9 @@ impl Event {
 
     /// Waits until the flag is set; returns at once if it already is.
     ///
+    /// Spends one unit of the task's cooperative budget when it completes, and yields first
+    /// if the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: dropping the future only removes it from the waiters; the flag and the

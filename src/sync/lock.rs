@@ -102,6 +102,9 @@ impl<T> Lock<T> {
 
     /// Waits for the lock and takes it.
     ///
+    /// Spends one unit of the task's cooperative budget when it completes, and yields first
+    /// if the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe, and fair: dropping the future gives up its place in the queue; if the lock

@@ -131,6 +131,9 @@ impl<T> RwLock<T> {
 
     /// Waits for shared read access.
     ///
+    /// Spends one unit of the task's cooperative budget when it completes, and yields first
+    /// if the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe, and fair: dropping the future gives up its place in the queue; read access
@@ -151,6 +154,9 @@ impl<T> RwLock<T> {
     }
 
     /// Waits for exclusive write access.
+    ///
+    /// Spends one unit of the task's cooperative budget when it completes, and yields first
+    /// if the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
     ///
     /// # Cancel safety
     ///
