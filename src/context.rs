@@ -12,15 +12,26 @@
 //   loop, and whether cancellation was requested. `scheduler::run_task` sets it around every
 //   `Runnable::run` and restores the previous value afterwards. The task wrapper reads it to
 //   learn that it must stop, and to deregister itself when its future is dropped.
+// * `BUDGET` is the cooperative budget of the poll in progress (see `coop`): set around every
+//   task poll and root-future poll, `None` (unconstrained) everywhere else. It is a `Cell`
+//   of its own, separate from `TASK`, so an operation spends a unit with one plain access.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use crate::coop::Budget;
 use crate::scheduler::Local;
 
 thread_local! {
     static LOOP: RefCell<Option<Rc<Local>>> = const { RefCell::new(None) };
     static TASK: Cell<TaskCtx> = const { Cell::new(TaskCtx::NONE) };
+    static BUDGET: Cell<Budget> = const { Cell::new(Budget::UNCONSTRAINED) };
+}
+
+/// Runs `f` with this thread's cooperative budget cell.
+#[inline]
+pub(crate) fn with_budget<R>(f: impl FnOnce(&Cell<Budget>) -> R) -> R {
+    BUDGET.with(f)
 }
 
 /// What the running task may learn about itself while it is polled.

@@ -78,6 +78,17 @@
 //! | [`ws`] client | tulipa's codec over TCP and TLS | the browser's `WebSocket` |
 //! | [`ws`] server | yes | absent: a page cannot listen |
 //!
+//! # Cooperative scheduling
+//!
+//! Each poll of a task (and of `block_on`'s root future) gets a budget of 128 units, on
+//! every target. tulipa's channel and queue sends and receives, lock, semaphore and event
+//! waits, and native socket and pipe operations spend one each when they complete; once the
+//! budget is spent the next one returns `Pending` after waking its task, so a task looping
+//! over always-ready operations cannot freeze its loop. Code polled outside tulipa's
+//! scheduling is unconstrained. [`task::unconstrained`] opts a future out and
+//! [`task::consume_budget`] lets a loop of your own take part; see
+//! [the `task` module](task#cooperative-scheduling) for the details.
+//!
 //! # Cargo features
 //!
 //! tulipa has no cargo features yet.
@@ -110,6 +121,7 @@ mod cancel;
 pub mod channel;
 mod combinators;
 mod context;
+mod coop;
 mod exceptions;
 pub mod future;
 pub mod host;

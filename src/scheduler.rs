@@ -293,7 +293,7 @@ pub(crate) fn run_task(task: Task, force_cancel: bool) {
         detached: flags & DETACHED != 0,
     };
     let prev = context::set_task(ctx);
-    task.run();
+    crate::coop::with_budget(|| task.run());
     context::restore_task(prev);
 }
 

@@ -65,6 +65,8 @@ mod calls;
 mod channel;
 #[path = "portable/combinators.rs"]
 mod combinators;
+#[path = "portable/coop.rs"]
+mod coop;
 #[path = "portable/exceptions.rs"]
 mod exceptions;
 #[path = "portable/future.rs"]

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use crate::report::Metric;
 use crate::workloads::{
-    channel, http, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, timers, tls, ws,
-    yields, Sizes, Variant, Workload,
+    channel, http, lock, net_load, oneshot, pingpong, semaphore, sleeps, spawn, starve, timers,
+    tls, ws, yields, Sizes, Variant, Workload,
 };
 
 /// The hidden first argument that turns the bench binary into a child.
@@ -75,7 +75,8 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
         Workload::PingPong => {
             let n = sizes.round_trips;
             let elapsed = match variant {
-                Variant::Tulipa => pingpong::tulipa_mpsc(n),
+                Variant::Tulipa => pingpong::tulipa_mpsc(n, true),
+                Variant::TulipaUnconstrained => pingpong::tulipa_mpsc(n, false),
                 Variant::TulipaAsyncChannel => pingpong::tulipa_async_channel(n),
                 Variant::Tokio => pingpong::tokio_mpsc(n),
                 Variant::TokioAsyncChannel => pingpong::tokio_async_channel(n),
@@ -128,7 +129,8 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
         Workload::Channel => {
             let n = sizes.channel_items;
             let elapsed = match variant {
-                Variant::Tulipa => channel::tulipa_mpsc(n),
+                Variant::Tulipa => channel::tulipa_mpsc(n, true),
+                Variant::TulipaUnconstrained => channel::tulipa_mpsc(n, false),
                 Variant::TulipaQueue => channel::tulipa_queue(n),
                 Variant::Tokio => channel::tokio(n),
                 Variant::Smol => channel::smol(n),
@@ -212,6 +214,19 @@ fn measure(workload: Workload, variant: Variant, sizes: &Sizes) -> Vec<(Metric, 
                 _ => unsupported(),
             };
             vec![(Metric::TlsBulkRate, rate(n, elapsed) / (1024.0 * 1024.0))]
+        }
+        Workload::Starve => {
+            let outcome = match variant {
+                Variant::Tulipa => starve::tulipa(true),
+                Variant::TulipaUnconstrained => starve::tulipa(false),
+                Variant::Tokio => starve::tokio(),
+                _ => unsupported(),
+            };
+            vec![
+                (Metric::StarveTicks, outcome.ticks as f64),
+                (Metric::StarveP50, outcome.p50_ms),
+                (Metric::StarveP99, outcome.p99_ms),
+            ]
         }
     }
 }

@@ -12,7 +12,7 @@ network workloads also on a hand-written mio loop, one fresh process per measure
 interleaved round by round, and prints the medians.
 
 WORKLOAD    any of: spawn yield pingpong sleeps timers lock semaphore channel oneshot
-            echo bulk conns tls-handshake tls-bulk (default: all)
+            echo bulk conns tls-handshake tls-bulk starve (default: all)
 
 OPTIONS
   --rounds N         measurements per (workload, runtime); the median is reported (default 5)

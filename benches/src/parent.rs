@@ -62,6 +62,15 @@ pub fn main(options: &Options) {
     println!();
     println!("targets (medians):");
     print!("{}", report::targets(&samples, &options.workloads));
+    let coop = report::coop(&samples, &options.workloads);
+    if !coop.is_empty() {
+        println!();
+        println!(
+            "cooperative budget (medians, min..max over rounds; budget off = tulipa-unconstrained, \
+             every task under tulipa::task::unconstrained; cost > 0: the budget is slower):"
+        );
+        print!("{coop}");
+    }
 }
 
 /// Runs one measurement in a fresh process and returns its metrics.

@@ -62,10 +62,16 @@ pub enum Metric {
     TlsHandshakeRate,
     /// TLS bulk echo throughput, MiB/s.
     TlsBulkRate,
+    /// Ticks of the 10 ms grid the ticker saw while a task drained a full channel (of 200).
+    StarveTicks,
+    /// Median lateness of those ticks, milliseconds.
+    StarveP50,
+    /// 99th percentile of their lateness, milliseconds.
+    StarveP99,
 }
 
 impl Metric {
-    const ALL: [Metric; 28] = [
+    const ALL: [Metric; 31] = [
         Metric::SpawnRate,
         Metric::SpawnRssPerTask,
         Metric::YieldRate,
@@ -94,6 +100,9 @@ impl Metric {
         Metric::WsLargeRate,
         Metric::TlsHandshakeRate,
         Metric::TlsBulkRate,
+        Metric::StarveTicks,
+        Metric::StarveP50,
+        Metric::StarveP99,
     ];
 
     /// The name used between child and parent.
@@ -127,6 +136,9 @@ impl Metric {
             Metric::WsLargeRate => "ws_large_rate",
             Metric::TlsHandshakeRate => "tls_handshake_rate",
             Metric::TlsBulkRate => "tls_bulk_mib_per_sec",
+            Metric::StarveTicks => "starve_ticks",
+            Metric::StarveP50 => "starve_p50_ms",
+            Metric::StarveP99 => "starve_p99_ms",
         }
     }
 
@@ -164,6 +176,9 @@ impl Metric {
             Metric::WsLargeRate => "k msgs/s, 64 KiB",
             Metric::TlsHandshakeRate => "handshakes/s",
             Metric::TlsBulkRate => "MiB/s",
+            Metric::StarveTicks => "ticks of 200",
+            Metric::StarveP50 => "p50 lateness, ms",
+            Metric::StarveP99 => "p99 lateness, ms",
         }
     }
 
@@ -181,7 +196,7 @@ impl Metric {
             | Metric::HttpRate
             | Metric::WsSmallRate
             | Metric::WsLargeRate => Better::Higher,
-            Metric::TlsHandshakeRate | Metric::TlsBulkRate => Better::Higher,
+            Metric::TlsHandshakeRate | Metric::TlsBulkRate | Metric::StarveTicks => Better::Higher,
             Metric::SpawnRssPerTask
             | Metric::SleepStartAll
             | Metric::SleepLate
@@ -195,7 +210,9 @@ impl Metric {
             | Metric::ConnsTime
             | Metric::HttpCpu
             | Metric::HttpP50
-            | Metric::HttpP99 => Better::Lower,
+            | Metric::HttpP99
+            | Metric::StarveP50
+            | Metric::StarveP99 => Better::Lower,
         }
     }
 
@@ -230,6 +247,8 @@ impl Metric {
             | Metric::TlsHandshakeRate
             | Metric::TlsBulkRate => format!("{value:.0}"),
             Metric::ConnsMemory => format!("{value:.1}"),
+            Metric::StarveTicks => format!("{value:.0}"),
+            Metric::StarveP50 | Metric::StarveP99 => format!("{value:.2}"),
         }
     }
 }
@@ -294,7 +313,7 @@ struct Row {
     tokio: Variant,
 }
 
-const ROWS: [Row; 36] = [
+const ROWS: [Row; 39] = [
     row(Workload::Spawn, None, Metric::SpawnRate, Variant::Tokio),
     row(
         Workload::Spawn,
@@ -426,6 +445,9 @@ const ROWS: [Row; 36] = [
         Metric::WsLargeRate,
         Variant::Tokio,
     ),
+    row(Workload::Starve, None, Metric::StarveTicks, Variant::Tokio),
+    row(Workload::Starve, None, Metric::StarveP50, Variant::Tokio),
+    row(Workload::Starve, None, Metric::StarveP99, Variant::Tokio),
 ];
 
 const fn row(
@@ -511,6 +533,10 @@ fn describe(row: &Row, sizes: &Sizes) -> String {
         ),
         Workload::TlsHandshake => format!("TLS 1.3 handshakes x {}", sizes.tls_handshakes),
         Workload::TlsBulk => format!("TLS 1.3 bulk echo {} MiB", sizes.tls_bulk_bytes >> 20),
+        Workload::Starve => format!(
+            "starve: {} ms ticker vs a drained full channel",
+            crate::workloads::starve::PERIOD.as_millis()
+        ),
     };
     match row.channel {
         Some(channel) => format!("{base} ({channel})"),
@@ -843,4 +869,124 @@ pub fn targets(samples: &Samples, workloads: &[Workload]) -> String {
         ]);
     }
     render(&rows)
+}
+
+/// One comparison of the cooperative-budget section: a metric of a workload, tulipa with its
+/// budget against `tulipa-unconstrained`.
+const COOP_COST: [(Workload, Metric, &str); 5] = [
+    (
+        Workload::PingPong,
+        Metric::RoundTripRate,
+        "ping-pong (mpsc)",
+    ),
+    (Workload::Channel, Metric::ItemRate, "channel 1->1 (mpsc)"),
+    (Workload::Echo, Metric::EchoRate, "echo"),
+    (Workload::Echo, Metric::EchoCpu, "echo"),
+    (Workload::Echo, Metric::EchoP99, "echo"),
+];
+
+/// The largest cost the budget may add to a workload, in percent.
+const COOP_MAX_COST_PCT: f64 = 3.0;
+
+/// The cooperative budget: what it prevents (`starve`: ticks and lateness with the budget,
+/// without it, and on tokio) and what it costs (budget on against budget off on the
+/// channel, ping-pong and echo workloads), medians with the min..max of the rounds.
+pub fn coop(samples: &Samples, workloads: &[Workload]) -> String {
+    let cell = |w, v, m: Metric| match (samples.median(w, v, m), samples.range(w, v, m)) {
+        (Some(med), Some((lo, hi))) => {
+            format!("{} ({}..{})", m.format(med), m.format(lo), m.format(hi))
+        }
+        _ => "-".to_owned(),
+    };
+    let mut out = String::new();
+    if workloads.contains(&Workload::Starve) {
+        let mut rows = vec![[
+            "starve",
+            "metric",
+            "tulipa",
+            "tulipa-unconstrained",
+            "tokio",
+            "target",
+            "verdict",
+        ]
+        .map(String::from)
+        .to_vec()];
+        let targets = [
+            (Metric::StarveTicks, ">= 195", 195.0),
+            (Metric::StarveP50, "-", f64::NAN),
+            (Metric::StarveP99, "<= 2 ms", 2.0),
+        ];
+        for (m, text, bound) in targets {
+            let w = Workload::Starve;
+            let verdict = match samples.median(w, Variant::Tulipa, m) {
+                Some(_) if bound.is_nan() => "-",
+                Some(v) => match m.better() {
+                    Better::Higher if v >= bound => "met",
+                    Better::Lower if v <= bound => "met",
+                    _ => "MISSED",
+                },
+                None => "-",
+            };
+            rows.push(vec![
+                format!(
+                    "{} x {} ms",
+                    crate::workloads::starve::TICKS,
+                    crate::workloads::starve::PERIOD.as_millis()
+                ),
+                m.label().to_owned(),
+                cell(w, Variant::Tulipa, m),
+                cell(w, Variant::TulipaUnconstrained, m),
+                cell(w, Variant::Tokio, m),
+                text.to_owned(),
+                verdict.to_owned(),
+            ]);
+        }
+        out.push_str(&render(&rows));
+    }
+    let mut rows = vec![[
+        "budget cost",
+        "metric",
+        "budget on",
+        "budget off",
+        "cost",
+        "verdict",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for (w, m, name) in COOP_COST {
+        if !workloads.contains(&w) {
+            continue;
+        }
+        let (Some(on), Some(off)) = (
+            samples.median(w, Variant::Tulipa, m),
+            samples.median(w, Variant::TulipaUnconstrained, m),
+        ) else {
+            continue;
+        };
+        // Positive: the budget makes it worse (a lower rate, a higher CPU time or latency).
+        let cost = match m.better() {
+            Better::Higher => (off / on - 1.0) * 100.0,
+            Better::Lower => (on / off - 1.0) * 100.0,
+        };
+        rows.push(vec![
+            name.to_owned(),
+            m.label().to_owned(),
+            cell(w, Variant::Tulipa, m),
+            cell(w, Variant::TulipaUnconstrained, m),
+            format!("{cost:+.1}%"),
+            if cost <= COOP_MAX_COST_PCT {
+                "met"
+            } else {
+                "MISSED"
+            }
+            .to_owned(),
+        ]);
+    }
+    if rows.len() > 1 {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&render(&rows));
+    }
+    out
 }

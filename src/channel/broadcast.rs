@@ -435,6 +435,7 @@ impl<T: Clone> Future for Recv<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        let unit = std::task::ready!(crate::coop::poll_proceed(cx));
         let mut stale = Wakers::default(); // rule 4: drops after `s`
         let mut s = lock(&this.rx.shared);
         if let Some(key) = this.slot {
@@ -455,6 +456,7 @@ impl<T: Clone> Future for Recv<'_, T> {
         if let Some(key) = this.slot.take() {
             s.waiters.cancel(key, &mut stale);
         }
+        unit.made_progress();
         Poll::Ready(out)
     }
 }

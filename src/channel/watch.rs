@@ -437,6 +437,7 @@ impl<T> Future for Changed<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        let unit = std::task::ready!(crate::coop::poll_proceed(cx));
         let mut stale = Wakers::default(); // rule 3: drops after `s`
         let mut s = lock(&this.rx.shared);
         if let Some(key) = this.slot {
@@ -458,6 +459,7 @@ impl<T> Future for Changed<'_, T> {
         if let Some(key) = this.slot.take() {
             s.waiters.cancel(key, &mut stale);
         }
+        unit.made_progress();
         Poll::Ready(out)
     }
 }

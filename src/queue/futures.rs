@@ -88,7 +88,9 @@ impl<T> Future for Put<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.core.poll_put(&mut this.slot, &mut this.item, cx)
+        crate::coop::budgeted(cx, |cx| {
+            this.core.poll_put(&mut this.slot, &mut this.item, cx)
+        })
     }
 }
 
@@ -158,7 +160,7 @@ impl<T> Future for Get<'_, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         assert!(!self.done, "queue `Get` polled after completion");
         let this = &mut *self;
-        let out = this.core.poll_get(&mut this.slot, cx);
+        let out = crate::coop::budgeted(cx, |cx| this.core.poll_get(&mut this.slot, cx));
         this.done = out.is_ready();
         out
     }

@@ -114,6 +114,9 @@ impl Event {
 
     /// Waits until the flag is set; returns at once if it already is.
     ///
+    /// Spends one unit of the task's cooperative budget when it completes, and yields first
+    /// if the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: dropping the future only removes it from the waiters; the flag and the
@@ -174,6 +177,7 @@ impl Future for EventWait<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         assert!(!this.done, "an event wait was polled after it completed");
+        let unit = std::task::ready!(crate::coop::poll_proceed(cx));
         let mut stale = Wakers::default(); // rule 5: drops after `st`
         let mut st = lock(&this.event.state);
         let ready = match this.key {
@@ -185,6 +189,7 @@ impl Future for EventWait<'_> {
             Some(key) => st.waiters.poll_take(key, cx.waker(), &mut stale) == Taken::Handed(()),
         };
         if ready {
+            unit.made_progress();
             this.key = None;
             this.done = true;
             Poll::Ready(())

@@ -104,6 +104,9 @@ impl<T> Lock<T> {
 
     /// Waits for the lock and takes it.
     ///
+    /// Spends one unit of the task's cooperative budget when it completes, and yields first
+    /// if the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe, and fair: dropping the future gives up its place in the queue; if the lock
@@ -445,7 +448,7 @@ impl<'a, T> Future for LockFuture<'a, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a, T>> {
         let this = &mut *self;
         assert!(!this.done, "a lock future was polled after it completed");
-        match this.lock.poll_acquire(&mut this.key, cx) {
+        match crate::coop::budgeted(cx, |cx| this.lock.poll_acquire(&mut this.key, cx)) {
             Poll::Ready(value) => {
                 this.done = true;
                 Poll::Ready(LockGuard {
@@ -499,7 +502,7 @@ impl<T> Future for OwnedLockFuture<T> {
             .lock
             .as_ref()
             .expect("a lock future was polled after it completed");
-        match lock.poll_acquire(&mut this.key, cx) {
+        match crate::coop::budgeted(cx, |cx| lock.poll_acquire(&mut this.key, cx)) {
             Poll::Ready(value) => Poll::Ready(OwnedLockGuard {
                 lock: this.lock.take().expect("checked above"),
                 value: Some(value),

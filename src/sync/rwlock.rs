@@ -134,6 +134,9 @@ impl<T> RwLock<T> {
 
     /// Waits for shared read access.
     ///
+    /// Spends one unit of the task's cooperative budget when it completes, and yields first
+    /// if the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe, and fair: dropping the future gives up its place in the queue; read access
@@ -154,6 +157,9 @@ impl<T> RwLock<T> {
     }
 
     /// Waits for exclusive write access.
+    ///
+    /// Spends one unit of the task's cooperative budget when it completes, and yields first
+    /// if the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
     ///
     /// # Cancel safety
     ///
@@ -461,7 +467,9 @@ impl<'a, T> Future for RwLockReadFuture<'a, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RwLockReadGuard<'a, T>> {
         let this = &mut *self;
         assert!(!this.done, "an RwLock future was polled after it completed");
-        match this.lock.poll_acquire(Kind::Read, &mut this.key, cx) {
+        match crate::coop::budgeted(cx, |cx| {
+            this.lock.poll_acquire(Kind::Read, &mut this.key, cx)
+        }) {
             Poll::Ready(value) => {
                 this.done = true;
                 Poll::Ready(RwLockReadGuard {
@@ -512,7 +520,9 @@ impl<'a, T> Future for RwLockWriteFuture<'a, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RwLockWriteGuard<'a, T>> {
         let this = &mut *self;
         assert!(!this.done, "an RwLock future was polled after it completed");
-        match this.lock.poll_acquire(Kind::Write, &mut this.key, cx) {
+        match crate::coop::budgeted(cx, |cx| {
+            this.lock.poll_acquire(Kind::Write, &mut this.key, cx)
+        }) {
             Poll::Ready(value) => {
                 this.done = true;
                 Poll::Ready(RwLockWriteGuard {

@@ -327,6 +327,9 @@ impl Semaphore {
 
     /// Waits for one permit and takes it.
     ///
+    /// Spends one unit of the task's cooperative budget when it completes, and yields first
+    /// if the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe, and fair: dropping the future gives up its place in the queue, and a
@@ -682,7 +685,9 @@ impl<'a> Future for Acquire<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
         let this = &mut *self;
-        match this.permits.poll_acquire(this.n, &mut this.stage, cx) {
+        match crate::coop::budgeted(cx, |cx| {
+            this.permits.poll_acquire(this.n, &mut this.stage, cx)
+        }) {
             Poll::Ready(()) => Poll::Ready(SemaphorePermit {
                 permits: this.permits,
                 n: this.n,
@@ -744,7 +749,9 @@ impl Future for AcquireOwned {
             .owner
             .as_ref()
             .expect("a semaphore acquire future was polled after it completed");
-        match owner.permits().poll_acquire(this.n, &mut this.stage, cx) {
+        match crate::coop::budgeted(cx, |cx| {
+            owner.permits().poll_acquire(this.n, &mut this.stage, cx)
+        }) {
             Poll::Ready(()) => Poll::Ready(OwnedSemaphorePermit {
                 owner: this.owner.take().expect("checked above"),
                 n: this.n,

@@ -16,6 +16,54 @@
 //! (its future is dropped on the loop without being polled again). Call
 //! [`JoinHandle::detach`] to let a task run to completion on its own; detached tasks still
 //! appear in [`all_tasks`] and are cancelled when their loop is dropped.
+//!
+//! # Cooperative scheduling
+//!
+//! A task runs until it returns `Pending`, and an operation that is always ready (a channel
+//! another thread keeps full, a lock nobody else wants, a socket with plenty of data) never
+//! does. So that one busy task cannot freeze its loop, every poll of a task gets a *budget* of
+//! 128 units. Each of tulipa's operations that completes spends one: channel and queue
+//! receives and sends, [`Lock`](crate::sync::Lock), [`RwLock`](crate::sync::RwLock) and
+//! semaphore acquires, [`Event::wait`](crate::sync::Event::wait), and (natively) socket
+//! reads, writes, accepts, sends and receives, pipe reads and writes and TLS stream reads.
+//! Once the budget is spent, the next such operation returns `Pending` without doing anything
+//! and wakes its task, which goes to the back of the run queue: the other tasks, the timers
+//! and the I/O get their turn, and the task carries on with a fresh budget in its next poll.
+//!
+//! * An operation that waits (nothing to receive, the lock is held) spends nothing.
+//! * The check comes *before* the operation takes anything, so a forced yield loses nothing:
+//!   a receive inside [`race`](crate::race) or [`timeout`](crate::time::timeout) that gives
+//!   way to the other side leaves its value in the channel, and every operation keeps the
+//!   cancel safety it documents.
+//! * The root future of [`Runtime::block_on`](crate::Runtime::block_on) (and of
+//!   `sim::Sim::block_on`) gets a budget for each poll too, as it runs among the loop's
+//!   tasks. Code polled outside tulipa's scheduling (another executor, a plain thread) is
+//!   unconstrained.
+//! * [`unconstrained`] opts a future out; [`consume_budget`] lets a loop of your own that
+//!   awaits nothing of tulipa's take part.
+//!
+//! ```
+//! use std::cell::Cell;
+//! use std::rc::Rc;
+//!
+//! tulipa::run(async {
+//!     let (tx, mut rx) = tulipa::channel::mpsc::unbounded();
+//!     for i in 0..10_000 {
+//!         tx.try_send(i).unwrap();
+//!     }
+//!     let ticked = Rc::new(Cell::new(false));
+//!     let t = ticked.clone();
+//!     let other = tulipa::spawn_local(async move { t.set(true) });
+//!     // Every receive is ready at once, yet the other task runs after at most 128 of them.
+//!     let mut taken = 0;
+//!     while !ticked.get() {
+//!         rx.recv().await.unwrap();
+//!         taken += 1;
+//!     }
+//!     assert!(taken <= 129);
+//!     other.await.unwrap();
+//! });
+//! ```
 
 mod error;
 mod handle;
@@ -31,6 +79,8 @@ use std::task::{Context, Poll};
 
 pub use error::{Cancelled, JoinError, Panicked};
 pub use handle::JoinHandle;
+
+pub use crate::coop::{consume_budget, unconstrained, ConsumeBudget, Unconstrained};
 
 use crate::context::{self, UNREGISTERED};
 use crate::scheduler::{self, Remote, TaskInit, TaskMeta, LOCAL, SOFT};

@@ -240,6 +240,9 @@ impl Registration {
         mut op: impl FnMut() -> io::Result<R>,
         short: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
+        // Every socket, pipe and pidfd operation passes here: one unit of the task's
+        // cooperative budget each (see `coop`), taken before anything is tried.
+        let unit = std::task::ready!(crate::coop::poll_proceed(cx));
         loop {
             let tick = match self.poll_ready(cx, dir) {
                 Poll::Ready(t) => t,
@@ -252,9 +255,13 @@ impl Registration {
                     if short(&r) {
                         self.clear_plain_readiness(dir, tick);
                     }
+                    unit.made_progress();
                     return Poll::Ready(Ok(r));
                 }
-                Err(e) => return Poll::Ready(Err(e)),
+                Err(e) => {
+                    unit.made_progress();
+                    return Poll::Ready(Err(e));
+                }
             }
         }
     }

@@ -263,8 +263,9 @@ impl Runtime {
         // ping-pong of one ready task per turn does not pay a syscall per message.
         let mut since_io = 0;
         loop {
+            // The root future runs among the loop's tasks, so it gets a budget per poll too.
             if root.take() {
-                if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                if let Poll::Ready(v) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                     return v;
                 }
             }

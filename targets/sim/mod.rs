@@ -276,8 +276,9 @@ impl Sim {
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         for _ in 0..self.turn_limit {
+            // Budgeted per poll like a task, as the native `block_on` does.
             if root.take() {
-                if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                if let Poll::Ready(v) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                     return Ok(v);
                 }
             }

@@ -313,6 +313,7 @@ fn install_panic_hook() {
         // current. Take it, so a later unrelated panic is not blamed on it.
         let task = crate::task::describe_current();
         crate::context::restore_task(crate::context::TaskCtx::NONE);
+        crate::coop::reset();
         let already_stopped = PAGE_LOOP.with(|p| {
             p.try_borrow()
                 .ok()

@@ -25,17 +25,18 @@ fn check(sum: u64, n: usize) {
     assert_eq!(sum, n * n.saturating_sub(1) / 2, "an item went missing");
 }
 
-pub fn tulipa_mpsc(n: usize) -> Duration {
+/// `budget`: false spawns both tasks under `tulipa::task::unconstrained`.
+pub fn tulipa_mpsc(n: usize, budget: bool) -> Duration {
     let rt = tulipa_runtime();
     rt.block_on(async {
         let start = Instant::now();
         let (tx, mut rx) = tulipa::channel::mpsc::bounded::<u64>(CAPACITY);
-        let producer = tulipa::spawn_local(async move {
+        let producer = super::tulipa_spawn(budget, async move {
             for i in 0..n as u64 {
                 tx.send(i).await.expect("consumer hung up");
             }
         });
-        let consumer = tulipa::spawn_local(async move {
+        let consumer = super::tulipa_spawn(budget, async move {
             let mut sum = 0u64;
             while let Some(v) = rx.recv().await {
                 sum = sum.wrapping_add(v);

@@ -18,6 +18,7 @@
 //! | `http` | HTTP/1.1 keep-alive hello world in its own process, `wrk -t1 -c100` for 2 s | requests/s; server CPU per request; p50, p99 latency |
 //! | `tls-handshake` | client and server in one runtime: 2,000 sequential connections, each a full TLS 1.3 handshake and a 1-byte round trip | handshakes/s |
 //! | `tls-bulk` | client and server in one runtime: one TLS 1.3 connection echoes 256 MiB | MiB/s |
+//! | `starve` | a task drains a channel an OS thread keeps full while another waits on a 10 ms grid for 200 periods | ticks of 200; p50, p99 lateness |
 //!
 //! All runtimes draw the same pseudo-random deadlines ([`SplitMix64`], fixed seed). A
 //! workload function returns what it measured; the child process adds the RSS figures.
@@ -32,6 +33,7 @@ pub mod pingpong;
 pub mod semaphore;
 pub mod sleeps;
 pub mod spawn;
+pub mod starve;
 pub mod timers;
 pub mod tls;
 pub mod ws;
@@ -58,10 +60,11 @@ pub enum Workload {
     Ws,
     TlsHandshake,
     TlsBulk,
+    Starve,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 16] = [
+    pub const ALL: [Workload; 17] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::PingPong,
@@ -78,6 +81,7 @@ impl Workload {
         Workload::Ws,
         Workload::TlsHandshake,
         Workload::TlsBulk,
+        Workload::Starve,
     ];
 
     pub fn name(self) -> &'static str {
@@ -98,6 +102,7 @@ impl Workload {
             Workload::Ws => "ws",
             Workload::TlsHandshake => "tls-handshake",
             Workload::TlsBulk => "tls-bulk",
+            Workload::Starve => "starve",
         }
     }
 
@@ -110,8 +115,11 @@ impl Workload {
     /// alone; `channel` and `oneshot` run two tulipa implementations each.
     pub fn variants(self) -> &'static [Variant] {
         match self {
+            // The budget-off variant (`tulipa-unconstrained`) runs where the cost of the
+            // cooperative budget is measured (pingpong, channel, echo) and in `starve`.
             Workload::PingPong => &[
                 Variant::Tulipa,
+                Variant::TulipaUnconstrained,
                 Variant::TulipaAsyncChannel,
                 Variant::Tokio,
                 Variant::TokioAsyncChannel,
@@ -119,6 +127,7 @@ impl Workload {
             ],
             Workload::Channel => &[
                 Variant::Tulipa,
+                Variant::TulipaUnconstrained,
                 Variant::TulipaQueue,
                 Variant::Tokio,
                 Variant::Smol,
@@ -129,9 +138,21 @@ impl Workload {
                 Variant::Tokio,
                 Variant::Smol,
             ],
-            Workload::Echo | Workload::Bulk | Workload::Conns | Workload::Http => {
+            Workload::Echo => &[
+                Variant::Tulipa,
+                Variant::TulipaUnconstrained,
+                Variant::Tokio,
+                Variant::Smol,
+                Variant::Mio,
+            ],
+            Workload::Bulk | Workload::Conns | Workload::Http => {
                 &[Variant::Tulipa, Variant::Tokio, Variant::Smol, Variant::Mio]
             }
+            Workload::Starve => &[
+                Variant::Tulipa,
+                Variant::TulipaUnconstrained,
+                Variant::Tokio,
+            ],
             // tokio here is tokio-tungstenite; smol has no WebSocket of its own.
             Workload::Ws => &[Variant::Tulipa, Variant::Tokio],
             // tokio with tokio-rustls; smol has no maintained rustls adapter on this rustls.
@@ -173,10 +194,13 @@ pub enum Variant {
     Mio,
     /// tulipa's asyncio stream API (TLS workloads: `tls::open_connection`/`start_server`).
     TulipaStreams,
+    /// tulipa with its tasks wrapped in `tulipa::task::unconstrained`: the cooperative
+    /// budget off, to measure what it costs (and, in `starve`, what it prevents).
+    TulipaUnconstrained,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 9] = [
+    pub const ALL: [Variant; 10] = [
         Variant::Tulipa,
         Variant::TulipaAsyncChannel,
         Variant::TulipaQueue,
@@ -186,6 +210,7 @@ impl Variant {
         Variant::Smol,
         Variant::Mio,
         Variant::TulipaStreams,
+        Variant::TulipaUnconstrained,
     ];
 
     pub fn name(self) -> &'static str {
@@ -199,6 +224,7 @@ impl Variant {
             Variant::Smol => "smol",
             Variant::Mio => "mio",
             Variant::TulipaStreams => "tulipa-streams",
+            Variant::TulipaUnconstrained => "tulipa-unconstrained",
         }
     }
 
@@ -277,6 +303,20 @@ pub fn tokio_runtime() -> tokio::runtime::Runtime {
 /// A tulipa runtime with its default configuration.
 pub fn tulipa_runtime() -> tulipa::Runtime {
     tulipa::Runtime::new().expect("could not build the tulipa runtime")
+}
+
+/// Spawns `future` on the current tulipa loop; with `budget` false, under
+/// `tulipa::task::unconstrained` (the `tulipa-unconstrained` variant: no cooperative budget).
+pub fn tulipa_spawn<F>(budget: bool, future: F) -> tulipa::JoinHandle<F::Output>
+where
+    F: std::future::Future + 'static,
+    F::Output: 'static,
+{
+    if budget {
+        tulipa::spawn_local(future)
+    } else {
+        tulipa::spawn_local(tulipa::task::unconstrained(future))
+    }
 }
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fast, well-mixed generator, so every

@@ -39,7 +39,8 @@ pub fn main(args: &[String]) {
     let variant = Variant::from_name(variant).expect("unknown variant");
     exit_with_stdin();
     match variant {
-        Variant::Tulipa => tulipa(),
+        Variant::Tulipa => tulipa(true),
+        Variant::TulipaUnconstrained => tulipa(false),
         Variant::Tokio => tokio(),
         Variant::Smol => smol(),
         Variant::Mio => mio_loop::<Echo>(BUF).expect("mio echo server failed"),
@@ -82,9 +83,12 @@ pub fn read_port(stdout: &mut impl BufRead) -> io::Result<u16> {
         .ok_or_else(|| io::Error::other(format!("the server said {line:?}, not PORT <n>")))
 }
 
-fn tulipa() {
+/// `budget`: false runs the accept loop and every connection's task under
+/// `tulipa::task::unconstrained` (variant `tulipa-unconstrained`), to measure what the
+/// cooperative budget costs.
+fn tulipa(budget: bool) {
     let rt = tulipa_runtime();
-    rt.block_on(async {
+    let serve = async {
         let listener = tulipa::net::TcpListener::bind(BIND).await.expect("bind");
         announce(listener.local_addr().expect("local_addr"));
         loop {
@@ -92,7 +96,7 @@ fn tulipa() {
                 continue;
             };
             stream.set_nodelay(true).expect("nodelay");
-            tulipa::spawn_local(async move {
+            let echo = async move {
                 let mut buf = echo_buffer();
                 loop {
                     let n = match stream.read(&mut buf).await {
@@ -103,10 +107,19 @@ fn tulipa() {
                         return;
                     }
                 }
-            })
-            .detach();
+            };
+            if budget {
+                tulipa::spawn_local(echo).detach();
+            } else {
+                tulipa::spawn_local(tulipa::task::unconstrained(echo)).detach();
+            }
         }
-    })
+    };
+    if budget {
+        rt.block_on(serve)
+    } else {
+        rt.block_on(tulipa::task::unconstrained(serve))
+    }
 }
 
 fn tokio() {

@@ -35,20 +35,21 @@ mod sides {
     }
 }
 
-pub fn tulipa_mpsc(n: usize) -> Duration {
+/// `budget`: false spawns both tasks under `tulipa::task::unconstrained`.
+pub fn tulipa_mpsc(n: usize, budget: bool) -> Duration {
     use tulipa::channel::mpsc::bounded;
     let rt = tulipa_runtime();
     rt.block_on(async {
         let start = Instant::now();
         let (ping_tx, mut ping_rx) = bounded(1);
         let (pong_tx, mut pong_rx) = bounded(1);
-        let pong = tulipa::spawn_local(async move {
+        let pong = super::tulipa_spawn(budget, async move {
             for _ in 0..n {
                 let v: usize = ping_rx.recv().await.expect("ping side hung up");
                 pong_tx.send(v).await.expect("ping side hung up");
             }
         });
-        let ping = tulipa::spawn_local(async move {
+        let ping = super::tulipa_spawn(budget, async move {
             let mut sum = 0usize;
             for i in 0..n {
                 ping_tx.send(i).await.expect("pong side hung up");

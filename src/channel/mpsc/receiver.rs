@@ -47,6 +47,9 @@ impl<T> Receiver<T> {
     /// Receives the next value, waiting while the channel is empty; `None` once the channel
     /// is closed (every sender dropped, or [`close`](Receiver::close) called) and empty.
     ///
+    /// Spends one unit of the task's cooperative budget when it completes, and yields first
+    /// if the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: a value is taken out of the channel only by the poll that returns it, so
@@ -86,7 +89,7 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.core.poll_get(&mut self.slot, cx).map(Result::ok)
+        crate::coop::budgeted(cx, |cx| self.chan.core.poll_get(&mut self.slot, cx)).map(Result::ok)
     }
 
     /// Takes the next value without waiting, or reports [`TryRecvError::Empty`] or

@@ -42,6 +42,9 @@ impl<T> Sender<T> {
     /// Fails with [`SendError`], handing the value back, if the channel is closed before the
     /// value gets in (the receiver was dropped or called [`close`](super::Receiver::close)).
     ///
+    /// Spends one unit of the task's cooperative budget when it completes, and yields first
+    /// if the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: a cancelled send has not sent its value (it is dropped with the future,
