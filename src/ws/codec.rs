@@ -168,9 +168,6 @@ pub fn parse_frame_header(buf: &[u8]) -> Result<Option<FrameHeader>, ProtocolErr
         if !fin {
             return Err(ProtocolError::FragmentedControlFrame);
         }
-        if len7 > 125 {
-            return Err(ProtocolError::ControlFrameTooLong);
-        }
     }
     let mut pos = 2;
     let payload_len = match len7 {
@@ -196,6 +193,14 @@ pub fn parse_frame_header(buf: &[u8]) -> Result<Option<FrameHeader>, ProtocolErr
         }
         n => u64::from(n),
     };
+    // The 125-byte limit of control frames (RFC 6455 section 5.5) is on the decoded length.
+    // A length in the 16- or 64-bit form that would fit in 7 bits breaks the sender's rule
+    // of section 5.2 (minimal encoding), but this parser accepts it for every frame type
+    // alike, as tungstenite and most endpoints do, so a control frame is judged on its
+    // value like a data frame (found by fuzz/ws_differential).
+    if opcode.is_control() && payload_len > 125 {
+        return Err(ProtocolError::ControlFrameTooLong);
+    }
     let mask = if masked {
         if buf.len() < pos + 4 {
             return Ok(None);
@@ -934,6 +939,35 @@ mod tests {
         ));
         let mut s = Codec::new(Role::Server, Config::default());
         s.receive(&[0x89, 0x80 | 126, 0, 126]);
+        assert!(matches!(
+            s.next_event(),
+            Err(Error::Protocol(ProtocolError::ControlFrameTooLong))
+        ));
+    }
+
+    /// Found by fuzz/ws_differential: a control frame's limit is on its payload length, not
+    /// on the 7-bit length field. A length given in the 16- or 64-bit form (not minimal, but
+    /// accepted for data frames too, as tungstenite does) of at most 125 bytes is a valid
+    /// control frame; one over 125 is refused as soon as its length is read.
+    #[test]
+    fn control_frame_length_is_the_decoded_length() {
+        let mut s = Codec::new(Role::Server, Config::default());
+        // A close frame, masked, 16-bit length 0.
+        s.receive(&[0x88, 0x80 | 126, 0, 0, 1, 2, 3, 4]);
+        assert_eq!(
+            s.next_event().unwrap(),
+            Some(Event::Close {
+                code: close_code::NO_STATUS,
+                reason: String::new()
+            })
+        );
+        let mut s = Codec::new(Role::Server, Config::default());
+        // A ping, 64-bit length 2.
+        s.receive(&[0x89, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, b'h', b'i']);
+        assert_eq!(s.next_event().unwrap(), Some(Event::Ping(b"hi".to_vec())));
+        // 64-bit length 126: refused from the header, before the payload.
+        let mut s = Codec::new(Role::Server, Config::default());
+        s.receive(&[0x8A, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0, 126]);
         assert!(matches!(
             s.next_event(),
             Err(Error::Protocol(ProtocolError::ControlFrameTooLong))
