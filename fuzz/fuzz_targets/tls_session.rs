@@ -158,7 +158,8 @@ async fn adapter_level(client: bool, pieces: &[&[u8]]) {
         }
     }
     w.close();
-    peer.await.expect("the peer task ends once both ends are closed");
+    peer.await
+        .expect("the peer task ends once both ends are closed");
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -19,7 +19,8 @@
 //! 3. After a close frame both stop reading (tulipa ignores what follows; tungstenite
 //!    reports it as an error): nothing after the first close is compared.
 //!
-//! Differences RFC 6455 allows, which the target does not flag (see fuzz/README.md):
+//! Differences RFC 6455 allows, which the target does not flag (also noted in
+//! src/ws/codec.rs, at `Codec::frame`):
 //!
 //! * A close frame with a code no endpoint may send (1004, 1005, 1006, 1015, < 1000,
 //!   1016–2999, >= 5000): tulipa fails the connection with 1002; tungstenite reports the
@@ -243,8 +244,7 @@ fn compare(t: &Outcome, g: &Outcome, input: &[u8], step: usize) {
     if let (End::Closed(i), End::Closed(j)) = (t.end, g.end) {
         let t_last = &t_events.last().expect("a close event").1;
         let g_last = &g_events.last().expect("a close event").1;
-        if i == j && matches!(t_last, Seen::Close { code: 1014, .. }) && is_replaced_close(g_last)
-        {
+        if i == j && matches!(t_last, Seen::Close { code: 1014, .. }) && is_replaced_close(g_last) {
             t_events.pop();
             g_events.pop();
             t_end = End::Failed(i);

@@ -544,6 +544,18 @@ impl Codec {
     }
 
     /// Handles one whole frame whose payload is `self.input[range]`.
+    ///
+    /// Where this differs from tungstenite (fuzz/ws_differential checks the two agree on
+    /// everything else), tulipa follows RFC 6455:
+    ///
+    /// * A close code no endpoint may send (section 7.4: below 1000, 1004-1006, 1015,
+    ///   1016-2999, 5000 and up) fails the connection with 1002 here; tungstenite hands its
+    ///   user a close with code 1002 and answers 1002. Both end the connection with 1002.
+    /// * Code 1014 (registered with IANA after RFC 6455, in the 1000-2999 range that the
+    ///   registry governs) is accepted here; tungstenite refuses it as above.
+    /// * A bad control frame, or a continuation that would pass `max_message_size`, is
+    ///   refused from its header, before its payload arrives; tungstenite waits for the
+    ///   payload. Section 7.1.7 lets an endpoint fail as soon as it sees the violation.
     fn frame(
         &mut self,
         h: FrameHeader,
@@ -963,7 +975,24 @@ mod tests {
         );
         let mut s = Codec::new(Role::Server, Config::default());
         // A ping, 64-bit length 2.
-        s.receive(&[0x89, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, b'h', b'i']);
+        s.receive(&[
+            0x89,
+            0x80 | 127,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            2,
+            0,
+            0,
+            0,
+            0,
+            b'h',
+            b'i',
+        ]);
         assert_eq!(s.next_event().unwrap(), Some(Event::Ping(b"hi".to_vec())));
         // 64-bit length 126: refused from the header, before the payload.
         let mut s = Codec::new(Role::Server, Config::default());
