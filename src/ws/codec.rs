@@ -164,10 +164,8 @@ pub fn parse_frame_header(buf: &[u8]) -> Result<Option<FrameHeader>, ProtocolErr
     let opcode = Opcode::from_u8(b0 & 0x0F)?;
     let masked = b1 & 0x80 != 0;
     let len7 = b1 & 0x7F;
-    if opcode.is_control() {
-        if !fin {
-            return Err(ProtocolError::FragmentedControlFrame);
-        }
+    if opcode.is_control() && !fin {
+        return Err(ProtocolError::FragmentedControlFrame);
     }
     let mut pos = 2;
     let payload_len = match len7 {
