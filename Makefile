@@ -13,8 +13,10 @@
 #   make bench       cargo run --release -p tulipa-benches (installs wrk first if missing)
 #   make bench-browser  the WebSocket echo in headless Chromium: tulipa::ws vs a plain
 #                    wasm-bindgen-futures + web-sys client (rates and wasm sizes)
-#   make fuzz        the cargo-fuzz targets of fuzz/ (WebSocket frames and handshake), each
-#                    for FUZZ_SECS seconds (default 60)
+#   make fuzz        the cargo-fuzz targets of fuzz/ (WebSocket frames and handshake, the
+#                    differential codec check against tungstenite, TLS sessions fed
+#                    arbitrary peer bytes), each for FUZZ_SECS seconds (default 60)
+#   make miri        the portable sim_test! bodies under Miri (nightly; see scripts/miri.sh)
 #   make legs LEGS="native chrome"   some of the legs of `make test` (see scripts/test.sh)
 
 SHELL := /bin/bash
@@ -37,10 +39,10 @@ ifeq ($(WASM_BINDGEN_VERSION),)
 $(error could not read the wasm-bindgen = "=X" pin from $(ROOT)/Cargo.toml)
 endif
 
-.PHONY: test setup setup-coverage web-check coverage tour bench bench-browser legs loom fuzz
+.PHONY: test setup setup-coverage web-check coverage tour bench bench-browser legs loom fuzz miri
 
 FUZZ_SECS ?= 60
-FUZZ_TARGETS := ws_frames ws_handshake
+FUZZ_TARGETS := ws_frames ws_handshake ws_differential tls_session
 
 setup:
 	@$(ROOT)/scripts/setup.sh all
@@ -70,8 +72,12 @@ fuzz:
 	@$(ROOT)/scripts/setup.sh fuzz
 	cd $(ROOT)/fuzz && for t in $(FUZZ_TARGETS); do \
 		CARGO_TARGET_DIR=$(ROOT)/target/fuzz RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -- \
-			-max_total_time=$(FUZZ_SECS) || exit 1; \
+			-max_total_time=$(FUZZ_SECS) -timeout=10 || exit 1; \
 	done
+
+# Miri on the deterministic-host test bodies (the list and what is left out: scripts/miri.sh).
+miri:
+	@$(ROOT)/scripts/miri.sh
 
 setup-coverage:
 	@$(ROOT)/scripts/setup.sh coverage

@@ -164,13 +164,8 @@ pub fn parse_frame_header(buf: &[u8]) -> Result<Option<FrameHeader>, ProtocolErr
     let opcode = Opcode::from_u8(b0 & 0x0F)?;
     let masked = b1 & 0x80 != 0;
     let len7 = b1 & 0x7F;
-    if opcode.is_control() {
-        if !fin {
-            return Err(ProtocolError::FragmentedControlFrame);
-        }
-        if len7 > 125 {
-            return Err(ProtocolError::ControlFrameTooLong);
-        }
+    if opcode.is_control() && !fin {
+        return Err(ProtocolError::FragmentedControlFrame);
     }
     let mut pos = 2;
     let payload_len = match len7 {
@@ -196,6 +191,14 @@ pub fn parse_frame_header(buf: &[u8]) -> Result<Option<FrameHeader>, ProtocolErr
         }
         n => u64::from(n),
     };
+    // The 125-byte limit of control frames (RFC 6455 section 5.5) is on the decoded length.
+    // A length in the 16- or 64-bit form that would fit in 7 bits breaks the sender's rule
+    // of section 5.2 (minimal encoding), but this parser accepts it for every frame type
+    // alike, as tungstenite and most endpoints do, so a control frame is judged on its
+    // value like a data frame (found by fuzz/ws_differential).
+    if opcode.is_control() && payload_len > 125 {
+        return Err(ProtocolError::ControlFrameTooLong);
+    }
     let mask = if masked {
         if buf.len() < pos + 4 {
             return Ok(None);
@@ -539,6 +542,18 @@ impl Codec {
     }
 
     /// Handles one whole frame whose payload is `self.input[range]`.
+    ///
+    /// Where this differs from tungstenite (fuzz/ws_differential checks the two agree on
+    /// everything else), tulipa follows RFC 6455:
+    ///
+    /// * A close code no endpoint may send (section 7.4: below 1000, 1004-1006, 1015,
+    ///   1016-2999, 5000 and up) fails the connection with 1002 here; tungstenite hands its
+    ///   user a close with code 1002 and answers 1002. Both end the connection with 1002.
+    /// * Code 1014 (registered with IANA after RFC 6455, in the 1000-2999 range that the
+    ///   registry governs) is accepted here; tungstenite refuses it as above.
+    /// * A bad control frame, or a continuation that would pass `max_message_size`, is
+    ///   refused from its header, before its payload arrives; tungstenite waits for the
+    ///   payload. Section 7.1.7 lets an endpoint fail as soon as it sees the violation.
     fn frame(
         &mut self,
         h: FrameHeader,
@@ -934,6 +949,52 @@ mod tests {
         ));
         let mut s = Codec::new(Role::Server, Config::default());
         s.receive(&[0x89, 0x80 | 126, 0, 126]);
+        assert!(matches!(
+            s.next_event(),
+            Err(Error::Protocol(ProtocolError::ControlFrameTooLong))
+        ));
+    }
+
+    /// Found by fuzz/ws_differential: a control frame's limit is on its payload length, not
+    /// on the 7-bit length field. A length given in the 16- or 64-bit form (not minimal, but
+    /// accepted for data frames too, as tungstenite does) of at most 125 bytes is a valid
+    /// control frame; one over 125 is refused as soon as its length is read.
+    #[test]
+    fn control_frame_length_is_the_decoded_length() {
+        let mut s = Codec::new(Role::Server, Config::default());
+        // A close frame, masked, 16-bit length 0.
+        s.receive(&[0x88, 0x80 | 126, 0, 0, 1, 2, 3, 4]);
+        assert_eq!(
+            s.next_event().unwrap(),
+            Some(Event::Close {
+                code: close_code::NO_STATUS,
+                reason: String::new()
+            })
+        );
+        let mut s = Codec::new(Role::Server, Config::default());
+        // A ping, 64-bit length 2.
+        s.receive(&[
+            0x89,
+            0x80 | 127,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            2,
+            0,
+            0,
+            0,
+            0,
+            b'h',
+            b'i',
+        ]);
+        assert_eq!(s.next_event().unwrap(), Some(Event::Ping(b"hi".to_vec())));
+        // 64-bit length 126: refused from the header, before the payload.
+        let mut s = Codec::new(Role::Server, Config::default());
+        s.receive(&[0x8A, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0, 126]);
         assert!(matches!(
             s.next_event(),
             Err(Error::Protocol(ProtocolError::ControlFrameTooLong))
