@@ -18,6 +18,11 @@
 #                    arbitrary peer bytes), each for FUZZ_SECS seconds (default 60)
 #   make miri        the portable sim_test! bodies under Miri (nightly; see scripts/miri.sh)
 #   make legs LEGS="native chrome"   some of the legs of `make test` (see scripts/test.sh)
+#   make tls-scan    testssl.sh against examples/tls_server (tulipa's default ServerConfig) on
+#                    loopback; fails on a finding at MEDIUM+, a protocol other than TLS 1.2/1.3
+#                    or a suite that is not forward-secret AEAD (report in target/tls-scan/)
+#   make sanitize    the native tests under AddressSanitizer + LeakSanitizer (nightly,
+#                    -Zbuild-std, target/asan); SANITIZE="--test rt_native" for a subset
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -93,3 +98,13 @@ tour:
 bench:
 	@$(ROOT)/scripts/setup.sh bench
 	cd $(ROOT) && cargo run --release -p tulipa-benches
+
+# --- independent checks: testssl.sh scan, AddressSanitizer ---------------------------------
+.PHONY: tls-scan sanitize
+SANITIZE ?=
+
+tls-scan: setup
+	@$(ROOT)/scripts/tls-scan.sh
+
+sanitize:
+	@$(ROOT)/scripts/sanitize.sh $(SANITIZE)

@@ -3,7 +3,9 @@
 # often as you like. Called by `make setup` (and `make setup-coverage` with `coverage`).
 #
 #   scripts/setup.sh           the wasm target, rustfmt + clippy, wasm-bindgen-cli,
-#                              Chromium + chromedriver, Node.js, wasm-pack, python websockets
+#                              Chromium + chromedriver, Node.js, wasm-pack, python websockets,
+#                              the native tests' peers (openssl, gnutls-bin, testssl.sh,
+#                              socat, netcat-openbsd, iproute2, python3)
 #   scripts/setup.sh coverage  llvm-tools-preview + cargo-llvm-cov
 #   scripts/setup.sh bench     wrk (the load generator of the benches' http workload)
 #
@@ -211,24 +213,33 @@ setup_python_websockets() {
 }
 
 # The independent peers of the native tests: openssl s_server/s_client and Python's ssl +
-# asyncio (tests/tls_interop.rs, tests/transport_native.rs), socat and nc
-# (tests/net_interop.rs), iproute2's `ip netns`, and the programs tests/process_*.rs run as children.
+# asyncio (tests/tls_interop.rs, tests/transport_native.rs), gnutls-cli/gnutls-serv
+# (tests/tls_gnutls.rs), testssl.sh (`make tls-scan`), socat and nc (tests/net_interop.rs),
+# iproute2's `ip netns`, and the programs tests/process_*.rs run as children. A test whose
+# peer is missing fails (it never passes without having run), so they are all installed here.
 setup_tls_peers() {
     local missing=()
     command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    command -v gnutls-cli >/dev/null 2>&1 || missing+=(gnutls-bin)
+    command -v gnutls-serv >/dev/null 2>&1 || missing+=(gnutls-bin)
+    command -v testssl >/dev/null 2>&1 || missing+=(testssl.sh)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     command -v socat >/dev/null 2>&1 || missing+=(socat)
     command -v nc >/dev/null 2>&1 || missing+=(netcat-openbsd)
     # `ip netns` for the blackholed connect of tests/net_connect_timeout.rs.
     command -v ip >/dev/null 2>&1 || missing+=(iproute2)
     if ((${#missing[@]})); then
-        apt_install "${missing[@]}"
+        # shellcheck disable=SC2046
+        apt_install $(printf '%s\n' "${missing[@]}" | sort -u)
     fi
     local p
+    for p in openssl gnutls-cli gnutls-serv testssl socat nc ip python3; do
+        command -v "$p" >/dev/null 2>&1 || die "$p is still not on PATH after installing it"
+    done
     for p in sh cat tr wc head yes sleep; do
         command -v "$p" >/dev/null 2>&1 || die "$p is missing (coreutils): the process tests run it"
     done
-    say "openssl, python3, socat, nc and coreutils (test peers): present"
+    say "openssl, gnutls-bin, testssl.sh, python3, socat, nc, iproute2 and coreutils (test peers): present"
 }
 
 case "${1:-all}" in

@@ -1,8 +1,8 @@
 //! Timed-out connects, against a blackholed address inside a network namespace the test
 //! creates (`ip netns`, root only): the SYN goes out on one end of a veth pair whose other
 //! end has no address (and a static neighbour entry, so no ARP failure), and nothing ever
-//! answers. The test binary re-runs itself inside the namespace. Skipped, with the
-//! reason printed, where namespaces are not available.
+//! answers. The test binary re-runs itself inside the namespace. Where namespaces are not
+//! available (not root, no iproute2) the test fails, naming the fix.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::io;
@@ -132,10 +132,10 @@ fn connect_times_out_against_a_blackholed_address() {
     }
     let ns = match make_namespace() {
         Ok(ns) => ns,
-        Err(e) => {
-            eprintln!("skipped: cannot set up a network namespace ({e})");
-            return;
-        }
+        Err(e) => panic!(
+            "cannot set up a network namespace ({e}): this test needs root and `ip` \
+             (iproute2); run `make setup` and run the test as root"
+        ),
     };
     let exe = std::env::current_exe().unwrap();
     let out = Command::new("ip")
@@ -159,4 +159,11 @@ fn connect_times_out_against_a_blackholed_address() {
             .find(|l| l.contains("OS connect timeout"))
             .unwrap_or("")
     );
+}
+
+/// Without `ip` (or root) the namespace test fails, naming `make setup`, instead of passing
+/// without having run.
+#[test]
+fn netns_test_fails_without_ip_netns() {
+    support::assert_fails_without_peers("connect_times_out_against_a_blackholed_address");
 }

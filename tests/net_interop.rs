@@ -1,7 +1,7 @@
 //! Interoperability with independent peers: a tulipa echo server driven by `socat`, `nc`
 //! and a Python asyncio client; a tulipa client against a Python asyncio echo server; Unix
-//! and UDP sockets through `socat`. A test whose peer program is missing prints why and
-//! passes (install them with `apt-get install -y socat netcat-openbsd`).
+//! and UDP sockets through `socat`. A test whose peer program is missing fails, naming the
+//! fix (`make setup` installs socat, netcat-openbsd and python3).
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::io::{BufRead, BufReader, Write};
@@ -14,27 +14,9 @@ use tulipa::net::{TcpListener, TcpStream, UdpSocket, UnixListener};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::within;
+use support::{require, within};
 
 const LIMIT: Duration = Duration::from_secs(120);
-
-/// Whether `program` can be run; prints the reason to skip if not.
-fn have(program: &str, version_arg: &str) -> bool {
-    match Command::new(program)
-        .arg(version_arg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-    {
-        Ok(_) => true,
-        Err(e) => {
-            eprintln!(
-                "skipped: `{program}` is not available ({e}); apt-get install it to run this test"
-            );
-            false
-        }
-    }
-}
 
 /// Test data: `len` bytes of a repeating, position-dependent pattern.
 fn pattern(len: usize) -> Vec<u8> {
@@ -91,9 +73,7 @@ async fn run_with_input(mut cmd: Command, input: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn socat_drives_a_tulipa_echo_server() {
-    if !have("socat", "-V") {
-        return;
-    }
+    require("socat", "-V");
     within(LIMIT, || {
         tulipa::run(async {
             let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -111,9 +91,7 @@ fn socat_drives_a_tulipa_echo_server() {
 
 #[test]
 fn nc_drives_a_tulipa_echo_server() {
-    if !have("nc", "-h") {
-        return;
-    }
+    require("nc", "-h");
     within(LIMIT, || {
         tulipa::run(async {
             let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -157,9 +135,7 @@ asyncio.run(main(int(sys.argv[1])))
 
 #[test]
 fn python_asyncio_client_against_a_tulipa_echo_server() {
-    if !have("python3", "--version") {
-        return;
-    }
+    require("python3", "--version");
     within(LIMIT, || {
         tulipa::run(async {
             let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -196,9 +172,7 @@ asyncio.run(main())
 
 #[test]
 fn tulipa_client_against_a_python_asyncio_echo_server() {
-    if !have("python3", "--version") {
-        return;
-    }
+    require("python3", "--version");
     within(LIMIT, || {
         tulipa::run(async {
             let mut child = Command::new("python3")
@@ -257,9 +231,7 @@ fn tulipa_client_against_a_python_asyncio_echo_server() {
 
 #[test]
 fn socat_over_a_unix_socket() {
-    if !have("socat", "-V") {
-        return;
-    }
+    require("socat", "-V");
     within(LIMIT, || {
         tulipa::run(async {
             let path = std::env::temp_dir().join(format!("tulipa-io-{}.sock", std::process::id()));
@@ -291,9 +263,7 @@ fn socat_over_a_unix_socket() {
 
 #[test]
 fn socat_sends_udp_datagrams() {
-    if !have("socat", "-V") {
-        return;
-    }
+    require("socat", "-V");
     within(LIMIT, || {
         tulipa::run(async {
             let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -308,4 +278,16 @@ fn socat_sends_udp_datagrams() {
             sender.await.unwrap();
         })
     });
+}
+
+/// Without its peer programs every interop test here fails (naming `make setup`) instead of
+/// passing without having run.
+#[test]
+fn interop_tests_fail_when_their_peers_are_missing() {
+    support::assert_fails_without_peers("socat_drives_a_tulipa_echo_server");
+    support::assert_fails_without_peers("nc_drives_a_tulipa_echo_server");
+    support::assert_fails_without_peers("python_asyncio_client_against_a_tulipa_echo_server");
+    support::assert_fails_without_peers("tulipa_client_against_a_python_asyncio_echo_server");
+    support::assert_fails_without_peers("socat_over_a_unix_socket");
+    support::assert_fails_without_peers("socat_sends_udp_datagrams");
 }

@@ -18,7 +18,7 @@ use tulipa::streams::{self, StreamReader, StreamWriter};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::within;
+use support::{require, within};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -102,10 +102,7 @@ fn stream_echo_server_over_unix_sockets() {
 
 #[test]
 fn stream_echo_server_driven_by_python_asyncio_client() {
-    if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("python3 not found: skipped");
-        return;
-    }
+    require("python3", "--version");
     within(LIMIT, || {
         let rt = tulipa::Runtime::new().unwrap();
         let server = rt.block_on(echo_server());
@@ -153,10 +150,7 @@ asyncio.run(main(int(sys.argv[1])))
 
 #[test]
 fn stream_client_against_python_asyncio_stream_server() {
-    if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("python3 not found: skipped");
-        return;
-    }
+    require("python3", "--version");
     let script = r#"
 import asyncio
 async def handle(r, w):
@@ -205,10 +199,7 @@ asyncio.run(main())
 
 #[test]
 fn stream_echo_server_driven_by_socat() {
-    if Command::new("socat").arg("-V").output().is_err() {
-        eprintln!("socat not found: skipped");
-        return;
-    }
+    require("socat", "-V");
     within(LIMIT, || {
         let rt = tulipa::Runtime::new().unwrap();
         let (server, addr) = rt.block_on(echo_server());
@@ -366,4 +357,13 @@ fn stream_write_to_a_closed_peer_breaks_the_pipe() {
             );
         });
     });
+}
+
+/// Without its peer programs every interop test here fails (naming `make setup`) instead of
+/// passing without having run.
+#[test]
+fn interop_tests_fail_when_their_peers_are_missing() {
+    support::assert_fails_without_peers("stream_echo_server_driven_by_python_asyncio_client");
+    support::assert_fails_without_peers("stream_client_against_python_asyncio_stream_server");
+    support::assert_fails_without_peers("stream_echo_server_driven_by_socat");
 }

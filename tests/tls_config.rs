@@ -180,3 +180,67 @@ fn dangerous_accept_any_certificate_for_tests_accepts_what_verification_refuses(
         srv.await.unwrap();
     });
 }
+
+/// A client whose rustls configuration lists `suites` in that order of preference.
+fn client_preferring(ca: &Ca, suites: &[rustls::SupportedCipherSuite]) -> ClientConfig {
+    use std::sync::Arc;
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.cipher_suites = suites.to_vec();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in tulipa::tls::certificates_from_pem(ca.cert_pem.as_bytes()).unwrap() {
+        roots.add(c).unwrap();
+    }
+    let raw = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    ClientConfig::from_rustls(Arc::new(raw))
+}
+
+/// The server's cipher-suite order decides, not the client's (testssl.sh rates a server
+/// without its own order HIGH: a client could steer it to the weakest suite both offer).
+/// A client preferring ChaCha20 then AES-128 still gets AES-256-GCM, the server's first.
+#[test]
+fn the_server_cipher_suite_order_wins() {
+    use rustls::crypto::ring::cipher_suite as cs;
+    run(async {
+        let ca = Ca::new("tulipa test CA");
+        let cases = [
+            (
+                TlsVersion::Tls13,
+                vec![
+                    cs::TLS13_CHACHA20_POLY1305_SHA256,
+                    cs::TLS13_AES_128_GCM_SHA256,
+                    cs::TLS13_AES_256_GCM_SHA384,
+                ],
+                "TLS13_AES_256_GCM_SHA384",
+            ),
+            (
+                TlsVersion::Tls12,
+                vec![
+                    cs::TLS13_AES_128_GCM_SHA256,
+                    cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                    cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                    cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                ],
+                "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            ),
+        ];
+        for (version, client_order, expect) in cases {
+            let server = ca
+                .leaf(&["localhost"], None)
+                .server_config()
+                .with_protocol_versions(&[version]);
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let srv = serve(l, server, 1);
+            let info = connect(addr, &client_preferring(&ca, &client_order))
+                .await
+                .unwrap();
+            assert_eq!(info.version(), Some(version));
+            assert_eq!(info.cipher_suite(), Some(expect), "{version}");
+            srv.await.unwrap()[0].as_ref().unwrap();
+        }
+    });
+}

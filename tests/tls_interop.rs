@@ -2,7 +2,7 @@
 //! s_server` and Python's `ssl` + asyncio server, and `openssl s_client` and a Python
 //! asyncio client against tulipa servers; TLS 1.2 and 1.3, with ALPN, certificates made
 //! by rcgen at test time; STARTTLS against Python's `StreamWriter.start_tls` both ways. Peer processes are killed on every path. A test whose peer
-//! program is missing prints why and passes (`make setup` installs openssl and python3).
+//! program is missing fails, naming the fix (`make setup` installs openssl and python3).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod tls_common;
@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use tls_common::{free_port, have, run, Ca, Peer, TempDir};
+use tls_common::{free_port, require, run, Ca, Peer, TempDir};
 use tulipa::tls::{ClientConfig, TlsInfo, TlsVersion};
 
 /// Reads the child's stdout lines on a thread until one contains `marker` (or the
@@ -69,9 +69,7 @@ fn s_server(dir: &TempDir, id: &tls_common::Identity, version: &str, port: u16) 
 }
 
 fn client_against_s_server(version_flag: &str, expect: TlsVersion) {
-    if !have("openssl", "version") {
-        return;
-    }
+    require("openssl", "version");
     let ca = Ca::new("tulipa interop CA");
     let id = ca.leaf(&["localhost"], None);
     let dir = TempDir::new("s-server");
@@ -114,9 +112,7 @@ fn tulipa_client_against_openssl_s_server_tls12() {
 /// against the CA (-verify_return_error), negotiates `version` and ALPN, echoes a line,
 /// and on stdin EOF sends close_notify, which the server sees as a clean EOF.
 fn s_client_against_tulipa(version_flag: &'static str, expect: &'static str) {
-    if !have("openssl", "version") {
-        return;
-    }
+    require("openssl", "version");
     let ca = Ca::new("tulipa interop CA");
     let id = ca.leaf(&["localhost"], None);
     let dir = TempDir::new("s-client");
@@ -239,9 +235,7 @@ asyncio.run(main())
 "#;
 
 fn client_against_python(maxv: &'static str, expect: TlsVersion, line: &'static str) {
-    if !have("python3", "--version") {
-        return;
-    }
+    require("python3", "--version");
     let ca = Ca::new("tulipa interop CA");
     let id = ca.leaf(&["localhost"], None);
     let dir = TempDir::new("py-server");
@@ -325,9 +319,7 @@ asyncio.run(main())
 "#;
 
 fn python_client_against_tulipa(maxv: &'static str, expect: &'static str) {
-    if !have("python3", "--version") {
-        return;
-    }
+    require("python3", "--version");
     let ca = Ca::new("tulipa interop CA");
     let id = ca.leaf(&["localhost"], None);
     let dir = TempDir::new("py-client");
@@ -447,9 +439,7 @@ asyncio.run(main())
 /// Python's server upgrades with `StreamWriter.start_tls`.
 #[test]
 fn start_tls_streams_against_python_asyncio_start_tls() {
-    if !have("python3", "--version") {
-        return;
-    }
+    require("python3", "--version");
     let ca = Ca::new("tulipa interop CA");
     let id = ca.leaf(&["localhost"], None);
     let dir = TempDir::new("py-starttls");
@@ -511,9 +501,7 @@ asyncio.run(main())
 /// tulipa stream server with start_tls_streams_server.
 #[test]
 fn python_asyncio_start_tls_against_start_tls_streams_server() {
-    if !have("python3", "--version") {
-        return;
-    }
+    require("python3", "--version");
     let ca = Ca::new("tulipa interop CA");
     let id = ca.leaf(&["localhost"], None);
     let dir = TempDir::new("py-starttls-client");
@@ -580,4 +568,18 @@ fn python_asyncio_start_tls_against_start_tls_streams_server() {
         );
         srv.close();
     });
+}
+
+/// Without its peer programs every interop test here fails (naming `make setup`) instead of
+/// passing without having run.
+#[test]
+fn interop_tests_fail_when_their_peers_are_missing() {
+    tls_common::assert_fails_without_peers("tulipa_client_against_openssl_s_server_tls13");
+    tls_common::assert_fails_without_peers("openssl_s_client_against_tulipa_server_tls12");
+    tls_common::assert_fails_without_peers("tulipa_client_against_python_asyncio_ssl_server_tls13");
+    tls_common::assert_fails_without_peers("python_asyncio_ssl_client_against_tulipa_server_tls12");
+    tls_common::assert_fails_without_peers("start_tls_streams_against_python_asyncio_start_tls");
+    tls_common::assert_fails_without_peers(
+        "python_asyncio_start_tls_against_start_tls_streams_server",
+    );
 }

@@ -21,7 +21,7 @@ use tulipa::transports::{DatagramProtocol, DatagramTransport, Protocol, Transpor
 
 #[path = "support/mod.rs"]
 mod support;
-use support::within;
+use support::{require, within};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -456,21 +456,10 @@ fn transport_datagram_connected_refused_goes_to_error_received() {
     });
 }
 
-fn python() -> Option<&'static str> {
-    std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|_| "python3")
-}
-
 #[test]
 fn transport_protocol_client_against_python_asyncio_echo_server() {
-    let Some(py) = python() else {
-        eprintln!("python3 not found: skipped");
-        return;
-    };
+    require("python3", "--version");
+    let py = "python3";
     // A Python asyncio protocol-style echo server on an OS-chosen port, printed on stdout.
     let script = r#"
 import asyncio, sys
@@ -764,4 +753,13 @@ fn transport_server_close_clients_and_abort_clients() {
             assert!(r.read(1).await.is_err() || r.at_eof());
         });
     });
+}
+
+/// Without its peer programs every interop test here fails (naming `make setup`) instead of
+/// passing without having run.
+#[test]
+fn interop_tests_fail_when_their_peers_are_missing() {
+    support::assert_fails_without_peers(
+        "transport_protocol_client_against_python_asyncio_echo_server",
+    );
 }

@@ -19,3 +19,61 @@ pub fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
     let _ = done.send(());
     out
 }
+
+/// Re-runs the test `name` of this test binary with `PATH` pointing nowhere, so that no peer
+/// program (openssl, python3, socat, nc, ip, gnutls-cli, ...) can be found, and checks that it
+/// FAILS and names the fix (`make setup`). A test that cannot reach its peer must fail: one
+/// that returned early instead would pass without having run.
+#[allow(dead_code)]
+#[track_caller]
+pub fn assert_fails_without_peers(name: &str) {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env("PATH", "/nonexistent-tulipa-path")
+        .output()
+        .unwrap();
+    // Indented, so that the child's "test result:" lines in a failure message are not
+    // counted as this binary's by scripts/test.sh.
+    let text: String = [&out.stdout[..], &out.stderr[..]]
+        .iter()
+        .flat_map(|b| {
+            String::from_utf8_lossy(b)
+                .lines()
+                .map(|l| format!("  | {l}\n"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        text.contains("| running 1 test"),
+        "{name} is not a test of this binary:\n{text}"
+    );
+    assert!(
+        !out.status.success(),
+        "{name} passed with no peer programs on PATH: it skipped instead of failing\n{text}"
+    );
+    assert!(
+        text.contains("make setup"),
+        "{name} failed without naming the fix (`make setup`):\n{text}"
+    );
+}
+
+/// Checks that `program` can be run (`program arg`), and fails the test if not: a test that
+/// cannot reach its peer must fail, never pass without having run. `make setup` installs
+/// the peers (scripts/setup.sh: openssl, python3 + websockets, socat, netcat-openbsd,
+/// iproute2, gnutls-bin).
+#[allow(dead_code)]
+#[track_caller]
+pub fn require(program: &str, arg: &str) {
+    if let Err(e) = std::process::Command::new(program)
+        .arg(arg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+    {
+        panic!(
+            "this test needs `{program}`, which cannot be run ({e}): run `make setup` \
+             (scripts/setup.sh installs it) and run the test again"
+        );
+    }
+}

@@ -10,6 +10,12 @@ use std::time::Duration;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use tulipa::tls::{ClientConfig, ServerConfig};
 
+#[path = "../support/mod.rs"]
+mod support;
+// Not every tls_* binary uses both.
+#[allow(unused_imports)]
+pub use support::{assert_fails_without_peers, require};
+
 /// Fails the test (instead of hanging) if `f` takes longer than `limit`.
 pub fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
     let name = thread::current().name().unwrap_or("?").to_owned();
@@ -137,22 +143,6 @@ impl Drop for Peer {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// Whether `program` can be run; prints the reason to skip if not.
-pub fn have(program: &str, arg: &str) -> bool {
-    match std::process::Command::new(program)
-        .arg(arg)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-    {
-        Ok(_) => true,
-        Err(e) => {
-            eprintln!("skipped: `{program}` is not available ({e}); `make setup` installs it");
-            false
-        }
     }
 }
 
