@@ -156,7 +156,7 @@ fn once_cell_cancel_drops_the_waker_after_unlocking() {
     within(LIMIT, || {
         let cell = leak(OnceCell::new());
         // The task holds the turn to initialise (an initialiser that never finishes).
-        let init = parked(Box::pin(cell.get_or_init(|| std::future::pending::<u32>())));
+        let init = parked(Box::pin(cell.get_or_init(std::future::pending::<u32>)));
         drop_parked_waiter(init, Box::pin(cell.get_or_init(|| async { 1 })));
         // The turn was passed back: a new caller initialises at once.
         let mut again = Box::pin(cell.get_or_init(|| async { 2 }));
@@ -229,7 +229,7 @@ fn barrier_repoll_drops_the_displaced_waker_after_unlocking() {
 fn once_cell_repoll_drops_the_displaced_waker_after_unlocking() {
     within(LIMIT, || {
         let cell = leak(OnceCell::new());
-        let init = parked(Box::pin(cell.get_or_init(|| std::future::pending::<u32>())));
+        let init = parked(Box::pin(cell.get_or_init(std::future::pending::<u32>)));
         let mut get = Box::pin(cell.get_or_init(|| async { 1 }));
         let (_task, out) = repoll_parked_waiter(init, &mut get);
         assert!(out.is_pending());
