@@ -8,6 +8,7 @@
 //! dropped) or its re-poll path (the waiter is polled by another task, which displaces the
 //! waker). Dropping that waker under the primitive's lock deadlocks (std's `Mutex` is not
 //! re-entrant), so each test runs under the `within` watchdog and fails instead of hanging.
+#![cfg(not(target_arch = "wasm32"))]
 
 #[path = "support/mod.rs"]
 mod support;

@@ -4,6 +4,7 @@
 //! A counting global allocator measures the live heap of the whole test binary, so the tests
 //! of this file run one at a time (`SERIAL`).
 
+#![cfg(not(target_arch = "wasm32"))]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 #[path = "support/mod.rs"]

@@ -5,6 +5,7 @@
 //! process with SIGABRT, which would also kill the test harness. So each test re-runs this
 //! test binary with `CHILD` set to its own name: the child runs the scenario (and its
 //! assertions), the parent checks that the child exited cleanly and ran the scenario.
+#![cfg(not(target_arch = "wasm32"))]
 
 #[path = "support/mod.rs"]
 mod support;
