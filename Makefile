@@ -34,14 +34,15 @@ export PATH := $(CARGO_HOME)/bin:$(PATH)
 # One target/ for every crate and every leg (the workspace's own).
 export CARGO_TARGET_DIR := $(ROOT)/target
 
-# The one place the wasm-bindgen version is kept is the root Cargo.toml's
-# `wasm-bindgen = "=X"` pin; setup checks that every other pin (and Cargo.lock) agrees.
-export WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\([0-9][0-9.]*\)".*/\1/p' $(ROOT)/Cargo.toml | head -n1)
+# The one place the wasm-bindgen version is kept is web-tests/Cargo.toml's
+# `wasm-bindgen = "=X"` pin (the library itself takes a range); setup checks that every other
+# pin (and Cargo.lock) agrees.
+export WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\([0-9][0-9.]*\)".*/\1/p' $(ROOT)/web-tests/Cargo.toml | head -n1)
 export WASM_PACK_VERSION := 0.15.1
 export LLVM_COV_VERSION := 0.9.1
 
 ifeq ($(WASM_BINDGEN_VERSION),)
-$(error could not read the wasm-bindgen = "=X" pin from $(ROOT)/Cargo.toml)
+$(error could not read the wasm-bindgen = "=X" pin from $(ROOT)/web-tests/Cargo.toml)
 endif
 
 .PHONY: test setup setup-coverage web-check coverage tour bench bench-browser legs loom fuzz miri

@@ -9,13 +9,13 @@
 #   scripts/setup.sh coverage  llvm-tools-preview + cargo-llvm-cov
 #   scripts/setup.sh bench     wrk (the load generator of the benches' http workload)
 #
-# Versions come from the Makefile (WASM_BINDGEN_VERSION is read from the root Cargo.toml);
+# Versions come from the Makefile (WASM_BINDGEN_VERSION is read from web-tests/Cargo.toml);
 # run this through make. Debian packages are installed with apt-get when missing, which needs
 # root (as on CI).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-: "${WASM_BINDGEN_VERSION:?run this through make (the Makefile reads it from Cargo.toml)}"
+: "${WASM_BINDGEN_VERSION:?run this through make (the Makefile reads it from web-tests/Cargo.toml)}"
 : "${WASM_PACK_VERSION:?run this through make}"
 : "${LLVM_COV_VERSION:?run this through make}"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -30,15 +30,20 @@ tool_version() {
 }
 
 # --- version pins -----------------------------------------------------------------------
-# The wasm-bindgen CLI must match the crate exactly, so every crate pins the crate with `=X`
-# and X is the same everywhere (and in Cargo.lock).
+# The wasm-bindgen CLI must match the crate exactly, so every test, example and bench crate
+# pins the crate with `=X` and X is the same everywhere (and in Cargo.lock); the library
+# itself takes a caret range, so it must not pin.
 check_pins() {
     local manifest pin bad=0
-    for manifest in Cargo.toml web-tests/Cargo.toml examples/browser/Cargo.toml examples/chat/Cargo.toml benches/browser/Cargo.toml; do
+    if grep -q '^wasm-bindgen = "=' Cargo.toml; then
+        printf 'setup: ERROR: the library pins wasm-bindgen exactly; it takes a range\n' >&2
+        bad=1
+    fi
+    for manifest in web-tests/Cargo.toml examples/browser/Cargo.toml examples/chat/Cargo.toml benches/browser/Cargo.toml; do
         [[ -f $manifest ]] || continue
         while IFS= read -r pin; do
             if [[ $pin != "=$WASM_BINDGEN_VERSION" ]]; then
-                printf 'setup: ERROR: %s pins wasm-bindgen = "%s", the root Cargo.toml pins "=%s"\n' \
+                printf 'setup: ERROR: %s pins wasm-bindgen = "%s", web-tests/Cargo.toml pins "=%s"\n' \
                     "$manifest" "$pin" "$WASM_BINDGEN_VERSION" >&2
                 bad=1
             fi

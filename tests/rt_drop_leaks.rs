@@ -13,13 +13,12 @@
 //! and run one at a time.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::RefCell;
 use std::future::{pending, Future};
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -31,54 +30,8 @@ use tulipa::transports::{DatagramProtocol, DatagramTransport, Protocol, Transpor
 mod support;
 use support::within;
 
-/// Counts the bytes currently allocated by the whole process.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
-// `System`'s guarantees hold; the counter is a plain atomic and never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as `alloc`.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`; the caller
-        // upholds `realloc`'s contract for `new_size`.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            LIVE.fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "support/heap.rs"]
+mod heap;
 
 /// The counts are per process: one test at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -93,10 +46,6 @@ fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")
         .expect("this test counts /proc/self/fd entries; it needs Linux's /proc")
         .count()
-}
-
-fn live_heap() -> isize {
-    LIVE.load(Ordering::Relaxed)
 }
 
 type Scenario = fn() -> Pin<Box<dyn Future<Output = ()>>>;
@@ -142,7 +91,7 @@ fn three_rounds(name: &str, scenario: Scenario) {
             }
             match first {
                 None => {
-                    let base = (open_fds(), live_heap());
+                    let base = (open_fds(), heap::live());
                     after.push(base);
                     first = Some(base);
                 }
@@ -151,7 +100,7 @@ fn three_rounds(name: &str, scenario: Scenario) {
                     // give the counts a moment to come down before calling it a leak.
                     let deadline = Instant::now() + Duration::from_secs(5);
                     let (fds, heap) = loop {
-                        let now = (open_fds(), live_heap());
+                        let now = (open_fds(), heap::live());
                         if round < 3
                             || (now.0 <= fds1 && now.1 <= heap1 + HEAP_SLACK)
                             || Instant::now() > deadline
@@ -373,18 +322,25 @@ fn tls_streams_left_open_at_runtime_drop_leak_nothing() {
     three_rounds("tls streams", tls_streams);
 }
 
+/// A `TlsStream` server on loopback that accepts one connection and parks a read on it;
+/// returns its address.
+async fn tls_reading_server(server: ServerConfig) -> std::net::SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    park(async move {
+        let (s, _) = l.accept().await.unwrap();
+        let mut s = TlsStream::accept(s, &server).await.unwrap();
+        s.read(&mut [0; 16]).await
+    });
+    addr
+}
+
 /// `tls::open_connection` (the adapter under a stream reader), reading, against a
 /// `TlsStream` server that reads too.
 fn tls_open_connection() -> Pin<Box<dyn Future<Output = ()>>> {
     Box::pin(async {
         let (server, client) = tls_configs();
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = l.local_addr().unwrap();
-        park(async move {
-            let (s, _) = l.accept().await.unwrap();
-            let mut s = TlsStream::accept(s, &server).await.unwrap();
-            s.read(&mut [0; 16]).await
-        });
+        let addr = tls_reading_server(server).await;
         let (mut r, w) = tulipa::tls::open_connection(addr, "localhost", &client)
             .await
             .unwrap();
@@ -406,13 +362,7 @@ fn tls_open_connection_client_left_open_at_runtime_drop_leaks_nothing() {
 fn tls_upgraded_streams() -> Pin<Box<dyn Future<Output = ()>>> {
     Box::pin(async {
         let (server, client) = tls_configs();
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = l.local_addr().unwrap();
-        park(async move {
-            let (s, _) = l.accept().await.unwrap();
-            let mut s = TlsStream::accept(s, &server).await.unwrap();
-            s.read(&mut [0; 16]).await
-        });
+        let addr = tls_reading_server(server).await;
         let (mut r, w) = tulipa::net::open_connection(addr).await.unwrap();
         tulipa::tls::start_tls_streams(&mut r, &w, "localhost", &client)
             .await

@@ -5,76 +5,23 @@
 //! of this file run one at a time (`SERIAL`).
 
 #![cfg(not(target_arch = "wasm32"))]
-#![warn(clippy::undocumented_unsafe_blocks)]
 
 #[path = "support/mod.rs"]
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use support::within;
 
-/// Counts the bytes currently allocated, then forwards to the system allocator.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
-// `System`'s guarantees are `Counting`'s; the counter has no effect on the memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as received; the caller keeps `alloc`'s contract.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as received; the caller keeps `alloc_zeroed`'s contract.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by this allocator (that is, by `System`) with `layout`.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: `ptr` was allocated by `System` with `layout`; the caller keeps the rest of
-        // `realloc`'s contract.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            LIVE.fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
+#[path = "support/heap.rs"]
+mod heap;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
 const BURST: usize = 100_000;
 /// How much more than before the burst the idle loop may keep.
 const SLACK: isize = 64 * 1024;
-
-fn live() -> isize {
-    LIVE.load(Ordering::SeqCst)
-}
 
 /// Idle turns the loop waits between two looks at its capacity (`trim::WINDOW` in the
 /// crate): a burst is given back within two such windows of idleness.
@@ -102,11 +49,11 @@ fn check_returns_to_baseline(what: &str, burst: impl AsyncFnOnce()) {
                     .unwrap();
             }
             idle_a_little().await;
-            let before = live();
+            let before = heap::live();
             burst().await;
-            let peak = live();
+            let peak = heap::live();
             idle_a_little().await;
-            (before, peak, live())
+            (before, peak, heap::live())
         });
         eprintln!(
             "{what}: live heap before {before} B, right after the burst {peak} B, \

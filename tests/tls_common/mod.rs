@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
-use std::thread;
 use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
@@ -12,24 +11,9 @@ use tulipa::tls::{ClientConfig, ServerConfig};
 
 #[path = "../support/mod.rs"]
 mod support;
-// Not every tls_* binary uses both.
+// Not every tls_* binary uses each of them.
 #[allow(unused_imports)]
-pub use support::{assert_fails_without_peers, require};
-
-/// Fails the test (instead of hanging) if `f` takes longer than `limit`.
-pub fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let name = thread::current().name().unwrap_or("?").to_owned();
-    let (done, watched) = std::sync::mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watched.recv_timeout(limit) {
-            eprintln!("test {name} still running after {limit:?}: lost wakeup or hang");
-            std::process::exit(101);
-        }
-    });
-    let out = f();
-    let _ = done.send(());
-    out
-}
+pub use support::{assert_fails_without_peers, require, within};
 
 pub const LIMIT: Duration = Duration::from_secs(120);
 
