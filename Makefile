@@ -3,7 +3,8 @@
 #
 #   make test        setup, then fmt, clippy (native + wasm), native tests + doctests, the
 #                    portable suite in headless Chrome and under Node.js, wasm-pack (test and
-#                    build of examples/browser), the tour; ends with "T passed, F failed"
+#                    build of examples/browser), the chat example end to end, the loom models,
+#                    the testssl.sh scan (tls-scan), the tour; ends with "T passed, F failed"
 #   make setup       install what is missing (see scripts/setup.sh)
 #   make web-check   wasm-pack test --headless --chrome web-tests + wasm-pack build of
 #                    examples/browser, then run the built page in Node and headless Chromium
@@ -20,7 +21,8 @@
 #   make legs LEGS="native chrome"   some of the legs of `make test` (see scripts/test.sh)
 #   make tls-scan    testssl.sh against examples/tls_server (tulipa's default ServerConfig) on
 #                    loopback; fails on a finding at MEDIUM+, a protocol other than TLS 1.2/1.3
-#                    or a suite that is not forward-secret AEAD (report in target/tls-scan/)
+#                    or a suite that is not forward-secret AEAD (report in target/tls-scan/);
+#                    also the tls-scan leg of make test
 #   make sanitize    the native tests under AddressSanitizer + LeakSanitizer (nightly,
 #                    -Zbuild-std, target/asan); SANITIZE="--test rt_native" for a subset
 

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Runs every check of `make test` (after `make setup`): formatting, clippy on both targets,
 # the native tests and doctests, the portable suite in headless Chrome and under Node.js,
-# wasm-pack as a user runs it, and the tour. Each test leg checks that it ran as many tests
-# as the sources define, so a leg that silently runs nothing fails.
+# wasm-pack as a user runs it, the chat example end to end, the loom models, the testssl.sh
+# scan of tulipa's TLS server (`make tls-scan`), and the tour. Each test leg checks that it
+# ran as many tests as the sources define, so a leg that silently runs nothing fails.
 #
 # Every leg runs even if an earlier one failed; the run ends with a summary and the line
 # "T passed, F failed". Logs go to target/make-logs/.
 #
 #   scripts/test.sh              every leg
 #   scripts/test.sh LEG...       some legs: fmt clippy clippy-wasm native chrome node
-#                                wasm-pack-test wasm-pack-build chat loom tour
+#                                wasm-pack-test wasm-pack-build chat loom tls-scan tour
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -360,6 +361,22 @@ leg_loom() {
     close_leg "$rc" "$before"
 }
 
+leg_tls_scan() {
+    local rc
+    # `make tls-scan`: testssl.sh against examples/tls_server (tulipa's default
+    # ServerConfig). scripts/tls-scan.sh exits non-zero if the scan could not run or
+    # scripts/tls-scan-check.py judged it unclean; the checker's own summary line must also
+    # say that every check passed, so a script that stopped early cannot pass the leg.
+    # Takes two to three minutes.
+    run tls-scan scripts/tls-scan.sh
+    rc=$?
+    if ((rc == 0)) && ! grep -qE '^tls-scan: [1-9][0-9]* checks passed, 0 failed' "$LOGS/tls-scan.log"; then
+        problem "the scan's checker (scripts/tls-scan-check.py) did not report a clean scan"
+        rc=1
+    fi
+    finish_check "$rc"
+}
+
 leg_tour() {
     local rc
     run tour cargo run --quiet --example tour
@@ -371,13 +388,13 @@ leg_tour() {
     finish_check "$rc"
 }
 
-ALL=(fmt clippy clippy-wasm native chrome node wasm-pack-test wasm-pack-build chat loom tour)
+ALL=(fmt clippy clippy-wasm native chrome node wasm-pack-test wasm-pack-build chat loom tls-scan tour)
 SELECTED=("$@")
 ((${#SELECTED[@]})) || SELECTED=("${ALL[@]}")
 START=$SECONDS
 for leg in "${SELECTED[@]}"; do
     case $leg in
-    fmt | clippy | clippy-wasm | native | chrome | node | wasm-pack-test | wasm-pack-build | chat | loom | tour)
+    fmt | clippy | clippy-wasm | native | chrome | node | wasm-pack-test | wasm-pack-build | chat | loom | tls-scan | tour)
         "leg_${leg//-/_}"
         ;;
     *)
