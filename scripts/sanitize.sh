@@ -38,6 +38,9 @@ export RUSTFLAGS="-Zsanitizer=address -Cforce-frame-pointers=yes"
 # detect_leaks: LeakSanitizer at exit. Each test binary's report names the binary.
 export ASAN_OPTIONS="detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
 export RUST_BACKTRACE=1
+# The instrumented build runs several times slower: the tests' hang deadlines (tests/support
+# `within`, the portable harness) are stretched by this factor; they catch hangs, not speed.
+export TULIPA_TEST_TIMEOUT_SCALE=${TULIPA_TEST_TIMEOUT_SCALE:-10}
 
 selection=("$@")
 ((${#selection[@]})) || selection=(--lib --tests)

@@ -35,19 +35,14 @@ macro_rules! sim_test {
     };
 }
 
+#[allow(dead_code)] // the harness uses `within` only
+#[path = "support/mod.rs"]
+mod support;
+
 const LIMIT: Duration = Duration::from_secs(30);
 
 fn run_portable<F: Future<Output = ()> + 'static>(body: F) {
-    let name = std::thread::current().name().unwrap_or("?").to_owned();
-    let (done, watched) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watched.recv_timeout(LIMIT) {
-            eprintln!("test {name} still running after {LIMIT:?}: a wakeup was lost or it hangs");
-            std::process::exit(101);
-        }
-    });
-    tulipa::run(body);
-    let _ = done.send(());
+    support::within(LIMIT, || tulipa::run(body));
 }
 
 fn run_sim<F: Future<Output = ()>>(body: F) {

@@ -67,6 +67,7 @@
 
 mod error;
 mod handle;
+mod unfrozen;
 
 use std::fmt;
 use std::future::Future;
@@ -83,6 +84,7 @@ pub use handle::JoinHandle;
 pub use crate::coop::{consume_budget, unconstrained, ConsumeBudget, Unconstrained};
 
 use crate::context::{self, UNREGISTERED};
+use unfrozen::Unfrozen;
 use crate::scheduler::{self, Remote, TaskInit, TaskMeta, LOCAL, SOFT};
 
 /// A task's id: unique among all tasks of the process, never reused.
@@ -521,8 +523,10 @@ pin_project_lite::pin_project! {
         // `None` once dropped. The wrapper always drops it itself, under `catch_unwind`, so a
         // `Drop` that panics never reaches async-task, which would abort the process
         // (scheduler rule 6).
+        // Behind an `UnsafeCell` so that async-task's thread check does not invalidate the
+        // future's references into itself under Miri's aliasing rules (see `unfrozen`).
         #[pin]
-        future: Option<F>,
+        future: Unfrozen<Option<F>>,
         started: bool,
         // Dropped after `future` (fields drop in declaration order): the entry leaves the
         // registry after the future itself was dropped, whether it completed, was
@@ -534,7 +538,7 @@ pin_project_lite::pin_project! {
             // The future is still here only when async-task drops the task without letting
             // it finish: its handle was dropped (async-task closes the task) or its runnable
             // was. Nothing can receive an outcome then, so a panic goes to the handler.
-            if let Err(p) = drop_future(this.project().future) {
+            if let Err(p) = drop_future(this.project().future.get_pin_mut()) {
                 p.report_unobserved();
             }
         }
@@ -543,7 +547,7 @@ pin_project_lite::pin_project! {
 
 fn wrap<F: Future>(future: F) -> TaskFuture<F> {
     TaskFuture {
-        future: Some(future),
+        future: Unfrozen::new(Some(future)),
         started: false,
         registration: Registration,
     }
@@ -554,7 +558,7 @@ impl<F: Future> Future for TaskFuture<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        poll_task(this.future, this.started, cx)
+        poll_task(this.future.get_pin_mut(), this.started, cx)
     }
 }
 

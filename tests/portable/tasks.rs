@@ -408,3 +408,31 @@ portable_test! {
         tulipa::reset_exception_handler();
     }
 }
+
+sim_test! {
+    /// A task's future that keeps a reference into itself across `.await`s (a `poll_fn`
+    /// closure that captures a local and writes it on each poll), spawned both ways. Under
+    /// Miri (`make miri`) this was undefined behaviour for `spawn_local` until the task's
+    /// future was kept out of async-task's thread check's shared reborrow (async-task
+    /// issue 102); natively it checks the values the closure wrote.
+    async fn task_future_holding_a_reference_into_itself_runs_for_both_spawns() {
+        async fn count_polls(rounds: u32) -> u32 {
+            let mut polls = 0u32;
+            std::future::poll_fn(|cx| {
+                polls += 1;
+                if polls > rounds {
+                    std::task::Poll::Ready(())
+                } else {
+                    cx.waker().wake_by_ref();
+                    std::task::Poll::Pending
+                }
+            })
+            .await;
+            polls
+        }
+        let local = tulipa::spawn_local(count_polls(3));
+        let sent = tulipa::spawn(count_polls(4));
+        assert_eq!(local.await.unwrap(), 4);
+        assert_eq!(sent.await.unwrap(), 5);
+    }
+}

@@ -6,7 +6,11 @@ use std::time::Duration;
 
 /// Runs `f` and fails the test binary (exits 101 with the test's name) if it has not
 /// returned within `limit` of real time: a lost wakeup fails instead of hanging the run.
+///
+/// The limit is stretched by [`timeout_scale`] (an instrumented build runs several times
+/// slower; the deadline is there to catch a hang, not to time the code).
 pub fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
+    let limit = limit * timeout_scale();
     let name = thread::current().name().unwrap_or("?").to_owned();
     let (done, watched) = channel::<()>();
     thread::spawn(move || {
@@ -18,6 +22,20 @@ pub fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
     let out = f();
     let _ = done.send(());
     out
+}
+
+/// The factor the tests' hang deadlines are multiplied by: `TULIPA_TEST_TIMEOUT_SCALE`, a
+/// whole number from 1 to 100 (`make sanitize` sets it), else 1. Any other value fails the
+/// test, naming the variable, rather than being ignored.
+pub fn timeout_scale() -> u32 {
+    match std::env::var("TULIPA_TEST_TIMEOUT_SCALE") {
+        Err(std::env::VarError::NotPresent) => 1,
+        Ok(v) => match v.parse::<u32>() {
+            Ok(n @ 1..=100) => n,
+            _ => panic!("TULIPA_TEST_TIMEOUT_SCALE must be a whole number from 1 to 100, not {v:?}"),
+        },
+        Err(e) => panic!("TULIPA_TEST_TIMEOUT_SCALE: {e}"),
+    }
 }
 
 /// Re-runs the test `name` of this test binary with `PATH` pointing nowhere, so that no peer
