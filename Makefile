@@ -12,6 +12,8 @@
 #   make coverage    native line coverage of the tulipa crate (cargo-llvm-cov)
 #   make tour        cargo run --example tour
 #   make bench       cargo run --release -p tulipa-benches (installs wrk first if missing)
+#   make bench-instructions  the cooperative budget's cost in instructions (cachegrind; budget
+#                    on vs off on pingpong and channel), free of the machine's noise
 #   make bench-browser  the WebSocket echo in headless Chromium: tulipa::ws vs a plain
 #                    wasm-bindgen-futures + web-sys client (rates and wasm sizes)
 #   make fuzz        the cargo-fuzz targets of fuzz/ (WebSocket frames and handshake, the
@@ -47,7 +49,7 @@ ifeq ($(WASM_BINDGEN_VERSION),)
 $(error could not read the wasm-bindgen = "=X" pin from $(ROOT)/web-tests/Cargo.toml)
 endif
 
-.PHONY: test setup setup-coverage web-check coverage tour bench bench-browser legs loom fuzz miri
+.PHONY: test setup setup-coverage web-check coverage tour bench bench-instructions bench-browser legs loom fuzz miri
 
 FUZZ_SECS ?= 60
 FUZZ_TARGETS := ws_frames ws_handshake ws_differential tls_session
@@ -101,6 +103,9 @@ tour:
 bench:
 	@$(ROOT)/scripts/setup.sh bench
 	cd $(ROOT) && cargo run --release -p tulipa-benches
+
+bench-instructions:
+	@$(ROOT)/scripts/bench-instructions.sh
 
 # --- independent checks: testssl.sh scan, AddressSanitizer ---------------------------------
 .PHONY: tls-scan sanitize

@@ -14,8 +14,9 @@
 //
 // Maintainer notes.
 //
-// State: one `Cell<Budget>` in `context` (thread-local, loop thread only). `Budget(None)` means
-// unconstrained; `Budget(Some(n))` means `n` units are left in this poll.
+// State: one `Cell<Budget>` in `context` (thread-local, loop thread only): one byte, the units
+// left in this poll, with `u8::MAX` for unconstrained (`TASK_BUDGET` stays below it). One byte
+// rather than an `Option<u8>` so that taking a unit is one load, two compares and one store.
 //
 // Rules:
 //
@@ -47,14 +48,17 @@ use crate::context;
 /// nothing measurable, small enough that a flooded task gives way within microseconds).
 pub(crate) const TASK_BUDGET: u8 = 128;
 
-/// The units left in the current poll; `None`: unconstrained.
+/// The units left in the current poll; [`Budget::UNCONSTRAINED`]: no limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Budget(Option<u8>);
+pub(crate) struct Budget(u8);
 
 impl Budget {
-    pub(crate) const UNCONSTRAINED: Budget = Budget(None);
-    const TASK: Budget = Budget(Some(TASK_BUDGET));
+    pub(crate) const UNCONSTRAINED: Budget = Budget(u8::MAX);
+    const TASK: Budget = Budget(TASK_BUDGET);
 }
+
+// The sentinel must not be a budget a poll can start with.
+const _: () = assert!(TASK_BUDGET < u8::MAX);
 
 /// Restores the previous budget when dropped, also when the poll unwinds.
 struct Restore(Budget);
@@ -105,9 +109,12 @@ impl Drop for Unit {
     #[inline]
     fn drop(&mut self) {
         if self.taken {
+            // A nested poll in between restored this poll's value, so `n` is below the
+            // sentinel (and below `TASK_BUDGET`): adding one cannot reach it.
             context::with_budget(|b| {
-                if let Budget(Some(n)) = b.get() {
-                    b.set(Budget(Some(n.saturating_add(1))));
+                let Budget(n) = b.get();
+                if n != u8::MAX {
+                    b.set(Budget(n + 1));
                 }
             });
         }
@@ -120,10 +127,10 @@ impl Drop for Unit {
 #[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Unit> {
     let taken = context::with_budget(|b| match b.get() {
-        Budget(None) => Some(false),
-        Budget(Some(0)) => None,
-        Budget(Some(n)) => {
-            b.set(Budget(Some(n - 1)));
+        Budget::UNCONSTRAINED => Some(false),
+        Budget(0) => None,
+        Budget(n) => {
+            b.set(Budget(n - 1));
             Some(true)
         }
     });

@@ -234,6 +234,9 @@ impl<T> fmt::Debug for Closed<'_, T> {
 ///
 /// Polled again after it returned the value (or after [`Receiver::try_recv`] took it).
 ///
+/// Awaiting it spends one unit of the task's cooperative budget when it completes, and
+/// yields first if the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
+///
 /// # Cancel safety
 ///
 /// Cancel safe when polled through `&mut` (in a `timeout`, a race): the value stays in the
@@ -303,6 +306,12 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        crate::coop::budgeted(cx, |cx| self.poll_unbudgeted(cx))
+    }
+}
+
+impl<T> Receiver<T> {
+    fn poll_unbudgeted(&self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         let mut s = lock(&self.shared);
         if let Some(v) = s.value.take() {
             return Poll::Ready(Ok(v));

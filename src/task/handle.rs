@@ -14,7 +14,15 @@ type Inner<T> = async_task::Task<Result<T, JoinError>, TaskMeta>;
 /// An owned handle to a spawned task: await it for the task's outcome, cancel it, or detach.
 ///
 /// Awaiting gives `Ok(value)`, or a [`JoinError`] that tells cancellation from a panic.
-/// **Dropping the handle cancels the task**; see [`JoinHandle::detach`].
+/// **Dropping the handle cancels the task**; see [`JoinHandle::detach`]. Awaiting it spends
+/// one unit of the awaiting task's cooperative budget when it completes, and yields first if
+/// the budget is spent (see [`task`](crate::task#cooperative-scheduling)).
+///
+/// # Cancel safety
+///
+/// Polled through `&mut` (in a `timeout`, a race), giving up on it loses nothing: the
+/// outcome waits in the task until a later poll takes it. Dropping the handle is another
+/// matter: it cancels the task.
 ///
 /// ```
 /// tulipa::run(async {
@@ -167,7 +175,9 @@ impl<T> Future for JoinHandle<T> {
             .task
             .as_mut()
             .expect("JoinHandle polled after completion");
-        match Pin::new(task).poll(cx) {
+        // Budgeted like a channel receive: a loop awaiting handles of finished tasks would
+        // otherwise never give way.
+        match crate::coop::budgeted(cx, |cx| Pin::new(task).poll(cx)) {
             Poll::Ready(out) => {
                 self.task = None;
                 Poll::Ready(out)

@@ -24,7 +24,8 @@
 //! does. So that one busy task cannot freeze its loop, every poll of a task gets a *budget* of
 //! 128 units. Each of tulipa's operations that completes spends one: channel and queue
 //! receives and sends, [`Lock`](crate::sync::Lock), [`RwLock`](crate::sync::RwLock) and
-//! semaphore acquires, [`Event::wait`](crate::sync::Event::wait), and (natively) socket
+//! semaphore acquires, [`Event::wait`](crate::sync::Event::wait), awaiting a
+//! [`JoinHandle`] or a [`oneshot`](crate::channel::oneshot) receiver, and (natively) socket
 //! reads, writes, accepts, sends and receives, pipe reads and writes and TLS stream reads.
 //! Once the budget is spent, the next such operation returns `Pending` without doing anything
 //! and wakes its task, which goes to the back of the run queue: the other tasks, the timers

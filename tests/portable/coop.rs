@@ -254,3 +254,46 @@ portable_test! {
         other.await.unwrap();
     }
 }
+
+sim_test! {
+    async fn coop_oneshot_receive_loop_gives_way_after_the_budget() {
+        let (flag, other) = flag_task();
+        let mut ops = 0;
+        while !flag.get() && ops < PLENTY {
+            let (tx, rx) = tulipa::channel::oneshot::channel();
+            tx.send(ops).unwrap();
+            assert_eq!(rx.await.unwrap(), ops);
+            ops += 1;
+        }
+        assert_eq!(ops, GIVES_WAY_AT);
+        other.await.unwrap();
+    }
+}
+
+sim_test! {
+    async fn coop_join_handle_loop_gives_way_after_the_budget() {
+        // Handles of tasks that have all finished: every await is ready at once. The loop
+        // runs a bounded number of tasks per turn, so give it turns until they all ran.
+        let mut handles: Vec<_> = (0..2 * GIVES_WAY_AT)
+            .map(|i| tulipa::spawn_local(async move { i }))
+            .collect();
+        for _ in 0..1000 {
+            if handles.iter().all(|h| h.is_finished()) {
+                break;
+            }
+            tulipa::yield_now().await;
+        }
+        assert!(handles.iter().all(|h| h.is_finished()));
+        let (flag, other) = flag_task();
+        let mut ops = 0;
+        for (i, h) in handles.iter_mut().enumerate() {
+            if flag.get() {
+                break;
+            }
+            assert_eq!(h.await.unwrap(), i as u32);
+            ops += 1;
+        }
+        assert_eq!(ops, GIVES_WAY_AT);
+        other.await.unwrap();
+    }
+}
