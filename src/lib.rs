@@ -158,6 +158,14 @@ pub use time::{sleep, sleep_until, Instant};
 #[cfg(not(target_arch = "wasm32"))]
 pub use sys::{run, Builder, Runtime};
 
+/// Test hooks for tulipa's loom models, present only when the crate is built with
+/// `--cfg loom`: not part of the API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod __loom {
+    pub use crate::loom::locks_held;
+}
+
 /// TCP, UDP and Unix sockets, and asyncio's socket transports and stream helpers
 /// (`create_connection`, `create_server`, `open_connection`, `start_server`, ...).
 ///

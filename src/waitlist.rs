@@ -37,6 +37,9 @@
 //    the caller declares *before* taking the lock so that it drops after the guard. (Beware
 //    a guard that is a temporary in a block's tail expression: in edition 2021 it outlives
 //    the block's locals, so bind the result with `let` first.)
+//    The loom models check this rule in every interleaving they explore: their wakers
+//    (tests/support/loom_waker.rs) fail a model if dropped or woken while the thread holds a
+//    lock taken through `crate::loom::lock`, which counts them under `--cfg loom`.
 
 use std::task::Waker;
 

@@ -3,11 +3,12 @@
 //!
 //! Run with `CARGO_TARGET_DIR=target/loom RUSTFLAGS="--cfg loom" cargo test --release --test
 //! loom_future`. Six models are exhaustive; the one with three blocking threads is bounded to
-//! three preemptions (exhaustive, it takes about four minutes). All seven take about 5 s.
+//! three preemptions. All seven take a few seconds. The wakers are the counting ones of
+//! `support/loom_waker.rs`: a waker dropped or woken under the future's lock, or kept after
+//! its `Waiter` is gone, fails the model.
 
 #![cfg(loom)]
 
-use loom::future::block_on;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -15,20 +16,11 @@ use loom::thread;
 use tulipa::future::{FutureError, SetError, SettableFuture};
 use tulipa::CancelToken;
 
+#[path = "support/loom_waker.rs"]
+mod loom_waker;
+use loom_waker::{assert_released, block_on, model, model_bounded, poll_once};
+
 type Fut = SettableFuture<u32, ()>;
-
-/// Explores every interleaving (no preemption bound).
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    loom::model::Builder::new().check(f);
-}
-
-/// Explores interleavings with at most `bound` preemptions: for the models with three
-/// threads that each block, whose exhaustive run takes minutes.
-fn model_bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(bound);
-    b.check(f);
-}
 
 /// A completion on another thread races the waiter's registration: the waiter must be woken
 /// whichever side takes the lock first (a lost wakeup is a loom deadlock).
@@ -40,6 +32,7 @@ fn loom_future_set_from_another_thread_races_a_waiter() {
         let t = thread::spawn(move || setter.set_result(7).unwrap());
         assert_eq!(block_on(fut.wait()), Ok(7));
         t.join().unwrap();
+        assert_released();
     });
 }
 
@@ -55,6 +48,7 @@ fn loom_future_two_waiters_on_two_threads_are_both_woken() {
         assert_eq!(block_on(fut.wait()), Ok(1));
         assert_eq!(waiter.join().unwrap(), Ok(1));
         t.join().unwrap();
+        assert_released();
     });
 }
 
@@ -76,6 +70,7 @@ fn loom_future_cancel_races_set() {
             other => panic!("inconsistent outcome: {other:?}"),
         }
         assert_eq!(fut.cancelled(), cancelled);
+        assert_released();
     });
 }
 
@@ -90,13 +85,12 @@ fn loom_future_dropped_waiter_races_completion() {
         {
             // Poll once (it may or may not park), then drop it.
             let mut w = fut.wait();
-            let waker = futures_noop_waker();
-            let mut cx = std::task::Context::from_waker(&waker);
-            let _ = std::future::Future::poll(std::pin::Pin::new(&mut w), &mut cx);
+            let _ = poll_once(&mut w);
         }
         t.join().unwrap();
         assert_eq!(block_on(fut.wait()), Ok(2));
         assert!(format!("{fut:?}").contains("waiters: 0"), "{fut:?}");
+        assert_released();
     });
 }
 
@@ -122,6 +116,7 @@ fn loom_future_callbacks_race_completion_and_run_once_in_order() {
         adder.join().unwrap();
         assert_eq!(runs.load(Ordering::SeqCst), 2);
         assert_eq!(*log.lock().unwrap(), [0, 1]);
+        assert_released();
     });
 }
 
@@ -139,6 +134,7 @@ fn loom_cancel_token_cancel_races_child_creation_and_waiter() {
         });
         root.cancel();
         assert!(t.join().unwrap());
+        assert_released();
     });
 }
 
@@ -157,9 +153,6 @@ fn loom_cancel_token_drop_races_cancel() {
         canceller.join().unwrap();
         assert!(grandchild.is_cancelled());
         block_on(grandchild.cancelled());
+        assert_released();
     });
-}
-
-fn futures_noop_waker() -> std::task::Waker {
-    std::task::Waker::noop().clone()
 }

@@ -4,28 +4,21 @@
 //!
 //! Each model checks, over every interleaving loom explores, that no item is lost or
 //! duplicated, that a cancelled put never inserts, and that no wakeup is lost (a lost wakeup
-//! leaves a `block_on` parked forever, which loom reports as a deadlock).
+//! leaves a `block_on` parked forever, which loom reports as a deadlock). The wakers are the
+//! counting ones of `support/loom_waker.rs`: a waker dropped or woken under the queue's lock,
+//! or kept after its future is gone, fails the model.
 #![cfg(loom)]
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 
-use loom::future::block_on;
 use loom::sync::Arc;
 use loom::thread;
 use tulipa::channel::{broadcast, mpsc, oneshot, watch};
 use tulipa::queue::{Queue, QueueShutDown};
 
-/// Polls `f` once with a waker that does nothing, as a task would before being cancelled.
-fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
-    Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
-}
-
-/// Explores every interleaving (no preemption bound): the models are small enough.
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    loom::model::Builder::new().check(f);
-}
+#[path = "support/loom_waker.rs"]
+mod loom_waker;
+use loom_waker::{assert_released, block_on, model, poll_once};
 
 /// The getter polls a `get` once and drops it (cancelled, perhaps after an item was promised
 /// to it), then gets until shutdown: it must still receive both items, once each.
@@ -53,6 +46,7 @@ fn loom_cancelled_get_loses_no_item() {
         putter.join().unwrap();
         assert_eq!(got, [1, 2], "each item once, in order");
         assert_eq!(q.qsize(), 0);
+        assert_released();
     });
 }
 
@@ -90,6 +84,7 @@ fn loom_cancelled_put_never_inserts_and_passes_its_slot() {
         let want: &[i32] = if first_got_in { &[1, 2, 3] } else { &[1, 3] };
         assert_eq!(got, want);
         assert_eq!(q.unfinished_tasks(), want.len());
+        assert_released();
     });
 }
 
@@ -116,6 +111,7 @@ fn loom_shutdown_wakes_a_blocked_putter() {
             "the queue was full until shutdown"
         );
         assert_eq!(drained, [1]);
+        assert_released();
     });
 }
 
@@ -155,6 +151,7 @@ fn loom_promise_of_a_cancelled_getter_passes_to_the_other() {
         let mut all = [quit_got, stay_got].concat();
         all.sort();
         assert_eq!(all, [7], "the item is received exactly once");
+        assert_released();
     });
 }
 
@@ -190,6 +187,7 @@ fn loom_slot_of_a_cancelled_putter_passes_to_the_other() {
         got.sort();
         let want: &[i32] = if quit_put { &[0, 1, 2] } else { &[0, 2] };
         assert_eq!(got, want);
+        assert_released();
     });
 }
 
@@ -209,6 +207,7 @@ fn loom_mpsc_last_sender_drop_wakes_the_receiver() {
         }
         sender.join().unwrap();
         assert_eq!(got, [1, 2]);
+        assert_released();
     });
 }
 
@@ -227,6 +226,7 @@ fn loom_oneshot_send_and_close_across_threads() {
         block_on(tx.closed());
         assert_eq!(tx.send(1), Err(1));
         dropper.join().unwrap();
+        assert_released();
     });
 }
 
@@ -251,5 +251,6 @@ fn loom_watch_and_broadcast_wake_a_parked_receiver() {
         assert_eq!(block_on(rx.recv()), Ok(1));
         assert_eq!(block_on(rx.recv()), Err(broadcast::RecvError::Closed));
         sender.join().unwrap();
+        assert_released();
     });
 }

@@ -9,45 +9,21 @@
 //! ```
 //!
 //! Built with `--cfg loom`, tulipa's primitives keep their state behind loom's `Mutex`, so
-//! loom explores every interleaving of their critical sections; `loom::future::block_on` parks
-//! a loom thread until its waker is woken, so a lost wakeup shows as a deadlock.
+//! loom explores every interleaving of their critical sections. The futures are polled with
+//! the counting wakers of `support/loom_waker.rs`: its `block_on` parks a loom thread until its
+//! waker is woken, so a lost wakeup shows as a deadlock, and every model fails if a primitive
+//! drops or wakes a waker under its lock, or keeps one after the future is gone.
 
 #![cfg(loom)]
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 
-use loom::future::block_on;
 use loom::thread;
 use tulipa::sync::{Condition, Event, Lock, OnceCell, RwLock, Semaphore};
 
-/// Polls `f` once with a waker that does nothing: registers it as a waiter.
-fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
-    Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
-}
-
-/// Explores every interleaving of `f` (no preemption bound: the models are small enough), and
-/// prints how many executions that took and how long.
-#[track_caller]
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = runs.clone();
-    let start = std::time::Instant::now();
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = None;
-    b.check(move || {
-        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f();
-    });
-    eprintln!(
-        "{}: {} executions in {:?}",
-        std::thread::current().name().unwrap_or("model"),
-        runs.load(std::sync::atomic::Ordering::Relaxed),
-        start.elapsed()
-    );
-}
+#[path = "support/loom_waker.rs"]
+mod loom_waker;
+use loom_waker::{assert_released, block_on, model, poll_once};
 
 /// A permit released on one thread while another thread acquires: the acquirer always gets it
 /// (no lost wakeup) and the count ends where it started.
@@ -66,6 +42,7 @@ fn loom_semaphore_release_races_acquire() {
         drop(held);
         acquirer.join().unwrap();
         assert_eq!(sem.available_permits(), 1);
+        assert_released();
     });
 }
 
@@ -88,6 +65,7 @@ fn loom_semaphore_cancelled_waiter_that_was_handed_a_permit_passes_it_on() {
         releaser.join().unwrap();
         other.join().unwrap();
         assert_eq!(sem.available_permits(), 1);
+        assert_released();
     });
 }
 
@@ -107,6 +85,7 @@ fn loom_semaphore_acquire_many_collects_permits_from_two_releasers() {
         ta.join().unwrap();
         tb.join().unwrap();
         assert_eq!(sem.available_permits(), 2);
+        assert_released();
     });
 }
 
@@ -132,6 +111,7 @@ fn loom_lock_cancelled_waiter_passes_the_lock_on() {
         other.join().unwrap();
         assert!(!lock.locked());
         assert_eq!(*lock.try_lock().unwrap(), 11);
+        assert_released();
     });
 }
 
@@ -160,6 +140,7 @@ fn loom_lock_two_threads_increment() {
         }
         let v = *lock.try_lock().unwrap();
         assert!(v == 2 || v == 102, "lost update: {v}");
+        assert_released();
     });
 }
 
@@ -180,6 +161,7 @@ fn loom_rwlock_writer_gets_in_when_readers_leave_or_cancel() {
         drop(late);
         writer.join().unwrap();
         assert_eq!(*lock.try_write().unwrap(), 1);
+        assert_released();
     });
 }
 
@@ -212,6 +194,7 @@ fn loom_condition_cancelled_waiter_passes_the_notification_on() {
         drop(cancelled);
         notifier.join().unwrap();
         waiter.join().unwrap();
+        assert_released();
     });
 }
 
@@ -245,6 +228,7 @@ fn loom_event_set_and_clear_race_wait_and_cancel() {
         setter.join().unwrap();
         waiter.join().unwrap();
         assert!(!ev.is_set());
+        assert_released();
     });
 }
 
@@ -273,5 +257,6 @@ fn loom_once_cell_cancelled_initialiser_hands_the_turn_on() {
         assert_eq!(inits.load(loom::sync::atomic::Ordering::SeqCst), 1);
         assert_eq!(seen[0], seen[1]);
         assert_eq!(cell.get(), Some(&seen[0]));
+        assert_released();
     });
 }
