@@ -36,6 +36,8 @@ rustup component list --installed --toolchain nightly | grep -q '^rust-src' || {
 # -Cforce-frame-pointers: readable stacks in the reports at little cost.
 export RUSTFLAGS="-Zsanitizer=address -Cforce-frame-pointers=yes"
 # detect_leaks: LeakSanitizer at exit. Each test binary's report names the binary.
+# scripts/lsan.supp lists the leaks the tests make on purpose (one, with its reason).
+export LSAN_OPTIONS="suppressions=$ROOT/scripts/lsan.supp:print_suppressions=1"
 export ASAN_OPTIONS="detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
 export RUST_BACKTRACE=1
 # The instrumented build runs several times slower: the tests' hang deadlines (tests/support

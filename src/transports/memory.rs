@@ -114,6 +114,12 @@ struct End {
 /// `connection_made` calls happen before this returns (`a`'s first); data, EOF and
 /// `connection_lost` are delivered by a task on the current loop.
 ///
+/// The pair lives until it is closed: a protocol that keeps its transport (the usual
+/// pattern) and the pair, which owns both protocols, keep each other alive. Close both
+/// ends when done ([`Transport::close`](crate::transports::Transport::close) or
+/// [`Transport::abort`](crate::transports::Transport::abort)), or their memory stays
+/// allocated.
+///
 /// # Panics
 ///
 /// Outside a running tulipa loop.

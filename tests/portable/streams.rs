@@ -247,6 +247,9 @@ portable_test! {
         assert_eq!(a.peer_addr(), b.local_addr());
         assert_eq!(b.peer_addr(), a.local_addr());
         assert_ne!(a.local_addr(), b.local_addr());
+        // The recorders keep their transports: closing is what frees the pair.
+        a.close();
+        b.close();
     }
 }
 
