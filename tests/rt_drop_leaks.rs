@@ -635,3 +635,60 @@ fn signals() -> Pin<Box<dyn Future<Output = ()>>> {
 fn signal_listeners_left_at_runtime_drop_leak_nothing() {
     three_rounds("signals", signals);
 }
+
+/// A transport whose driver task never ran: the runtime is dropped in the same poll that
+/// made it (the body returns right after `open_connection`, `create_connection`,
+/// `create_datagram_endpoint` or `memory::pair`). The driver's guard, which breaks the
+/// protocol ↔ transport cycle, must exist from the start, not from the driver's first poll.
+/// Forty runtimes of it, so a leak of a few hundred bytes per transport exceeds the slack.
+#[test]
+fn transports_whose_driver_never_ran_leak_nothing_at_runtime_drop() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    within(Duration::from_secs(120), || {
+        // A plain listener: the connections only need a peer that accepts.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let round = || {
+            let rt = tulipa::Runtime::new().unwrap();
+            rt.block_on(async {
+                let (r, w) = tulipa::net::open_connection(addr).await.unwrap();
+                let t = tulipa::net::create_connection(Keep::default, addr)
+                    .await
+                    .unwrap();
+                let e = tulipa::net::create_datagram_endpoint(
+                    KeepDatagram::default,
+                    Some("127.0.0.1:0".parse().unwrap()),
+                    None,
+                )
+                .await
+                .unwrap();
+                let pair = tulipa::transports::memory::pair(Keep::default(), Keep::default());
+                // No await after these: the runtime drops before any of their drivers ran.
+                hold((r, w, t, e, pair));
+            });
+            drop(rt);
+            // The kernel queued the two connections on the listener: take them off.
+            for _ in 0..2 {
+                drop(listener.accept().unwrap());
+            }
+        };
+        round();
+        let base = (open_fds(), heap::live());
+        for _ in 0..40 {
+            round();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let now = loop {
+            let now = (open_fds(), heap::live());
+            if (now.0 <= base.0 && now.1 <= base.1 + HEAP_SLACK) || Instant::now() > deadline {
+                break now;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(
+            now.0 <= base.0 && now.1 <= base.1 + HEAP_SLACK,
+            "transports whose driver never ran leak: (descriptors, live heap) {base:?} after \
+             one runtime, {now:?} after 40 more"
+        );
+    });
+}

@@ -85,8 +85,8 @@ pub use handle::JoinHandle;
 pub use crate::coop::{consume_budget, unconstrained, ConsumeBudget, Unconstrained};
 
 use crate::context::{self, UNREGISTERED};
-use unfrozen::Unfrozen;
 use crate::scheduler::{self, Remote, TaskInit, TaskMeta, LOCAL, SOFT};
+use unfrozen::Unfrozen;
 
 /// A task's id: unique among all tasks of the process, never reused.
 ///

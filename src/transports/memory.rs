@@ -277,7 +277,7 @@ impl Pair {
 }
 
 /// Rules 2–4: the pair's driver task.
-async fn drive(pair: Rc<Pair>) {
+fn drive(pair: Rc<Pair>) -> impl std::future::Future<Output = ()> {
     struct Teardown(Rc<Pair>);
     impl Drop for Teardown {
         fn drop(&mut self) {
@@ -286,27 +286,32 @@ async fn drive(pair: Rc<Pair>) {
             }
         }
     }
+    // Made before the first poll, so that a driver dropped unpolled (its runtime torn
+    // down in the poll that started it) still breaks the cycle.
     let guard = Teardown(pair);
-    let pair = &guard.0;
-    poll_fn(|cx| {
-        pair.state.borrow_mut().waker = Some(cx.waker().clone());
-        let mut steps = 0;
-        loop {
-            let progressed = pair.step(0) | pair.step(1);
-            if pair.all_lost() {
-                return Poll::Ready(());
+    async move {
+        let guard = guard;
+        let pair = &guard.0;
+        poll_fn(|cx| {
+            pair.state.borrow_mut().waker = Some(cx.waker().clone());
+            let mut steps = 0;
+            loop {
+                let progressed = pair.step(0) | pair.step(1);
+                if pair.all_lost() {
+                    return Poll::Ready(());
+                }
+                if !progressed {
+                    return Poll::Pending;
+                }
+                steps += 1;
+                if steps >= BUDGET {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
             }
-            if !progressed {
-                return Poll::Pending;
-            }
-            steps += 1;
-            if steps >= BUDGET {
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-        }
-    })
-    .await;
+        })
+        .await;
+    }
 }
 
 impl Transport for MemoryTransport {

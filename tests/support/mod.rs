@@ -32,7 +32,9 @@ pub fn timeout_scale() -> u32 {
         Err(std::env::VarError::NotPresent) => 1,
         Ok(v) => match v.parse::<u32>() {
             Ok(n @ 1..=100) => n,
-            _ => panic!("TULIPA_TEST_TIMEOUT_SCALE must be a whole number from 1 to 100, not {v:?}"),
+            _ => {
+                panic!("TULIPA_TEST_TIMEOUT_SCALE must be a whole number from 1 to 100, not {v:?}")
+            }
         },
         Err(e) => panic!("TULIPA_TEST_TIMEOUT_SCALE: {e}"),
     }

@@ -296,86 +296,91 @@ impl Endpoint {
     }
 }
 
-async fn drive(ep: Rc<Endpoint>, sock: Sock) {
+fn drive(ep: Rc<Endpoint>, sock: Sock) -> impl std::future::Future<Output = ()> {
     struct Teardown(Rc<Endpoint>);
     impl Drop for Teardown {
         fn drop(&mut self) {
             self.0.proto.discard();
         }
     }
+    // Made before the first poll, so that a driver dropped unpolled (its runtime torn
+    // down in the poll that started it) still breaks the cycle.
     let guard = Teardown(ep);
-    let ep = &guard.0;
-    let mut buf = vec![0u8; RECV_BUFFER];
-    poll_fn(|cx| {
-        ep.state.borrow_mut().waker = Some(cx.waker().clone());
-        // Send.
-        loop {
-            let next = {
-                let st = ep.state.borrow();
-                if st.aborted {
-                    return Poll::Ready(());
-                }
-                st.queue
-                    .front()
-                    .map(|(d, to)| sock.poll_send(cx, d, to.as_ref()))
-            };
-            let result = match next {
-                None => break,
-                Some(Poll::Pending) => break,
-                Some(Poll::Ready(r)) => r,
-            };
-            let flow = {
-                let mut st = ep.state.borrow_mut();
-                if let Some((d, _)) = st.queue.pop_front() {
-                    st.queued -= d.len();
-                }
-                let q = st.queued;
-                st.marks.check(q)
-            };
-            ep.flow(flow);
-            if let Err(e) = result {
-                ep.proto.with(|p| p.error_received(e));
-            }
-        }
-        {
-            let st = ep.state.borrow();
-            if st.closing {
-                return if st.queue.is_empty() {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
+    async move {
+        let guard = guard;
+        let ep = &guard.0;
+        let mut buf = vec![0u8; RECV_BUFFER];
+        poll_fn(|cx| {
+            ep.state.borrow_mut().waker = Some(cx.waker().clone());
+            // Send.
+            loop {
+                let next = {
+                    let st = ep.state.borrow();
+                    if st.aborted {
+                        return Poll::Ready(());
+                    }
+                    st.queue
+                        .front()
+                        .map(|(d, to)| sock.poll_send(cx, d, to.as_ref()))
                 };
-            }
-        }
-        // Receive.
-        for _ in 0..RECV_BUDGET {
-            match sock.poll_recv_from(cx, &mut buf) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok((n, from))) => {
-                    ep.proto.with(|p| p.datagram_received(&buf[..n], from));
-                }
-                Poll::Ready(Err(e)) => {
+                let result = match next {
+                    None => break,
+                    Some(Poll::Pending) => break,
+                    Some(Poll::Ready(r)) => r,
+                };
+                let flow = {
+                    let mut st = ep.state.borrow_mut();
+                    if let Some((d, _)) = st.queue.pop_front() {
+                        st.queued -= d.len();
+                    }
+                    let q = st.queued;
+                    st.marks.check(q)
+                };
+                ep.flow(flow);
+                if let Err(e) = result {
                     ep.proto.with(|p| p.error_received(e));
                 }
             }
-            if ep.state.borrow().closing {
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
+            {
+                let st = ep.state.borrow();
+                if st.closing {
+                    return if st.queue.is_empty() {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending
+                    };
+                }
             }
-        }
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await;
-    drop(sock);
-    ep.update(|st| {
-        st.lost = true;
-        st.closing = true;
-        st.queue.clear();
-        st.queued = 0;
-    });
-    ep.proto.with(|p| p.connection_lost(None));
-    ep.proto.discard();
+            // Receive.
+            for _ in 0..RECV_BUDGET {
+                match sock.poll_recv_from(cx, &mut buf) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok((n, from))) => {
+                        ep.proto.with(|p| p.datagram_received(&buf[..n], from));
+                    }
+                    Poll::Ready(Err(e)) => {
+                        ep.proto.with(|p| p.error_received(e));
+                    }
+                }
+                if ep.state.borrow().closing {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+            }
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+        .await;
+        drop(sock);
+        ep.update(|st| {
+            st.lost = true;
+            st.closing = true;
+            st.queue.clear();
+            st.queued = 0;
+        });
+        ep.proto.with(|p| p.connection_lost(None));
+        ep.proto.discard();
+    }
 }
 
 impl DatagramTransport for DatagramSocketTransport {

@@ -23,7 +23,8 @@
 // 4. No `ConnState` borrow is held while calling the protocol or waking a waker; the
 //    protocol is borrowed only by the driver's calls (`Dispatcher::with`).
 // 5. If the driver is dropped unfinished (the runtime is torn down), its guard drops the
-//    protocol, breaking the protocol ↔ transport cycle.
+//    protocol, breaking the protocol ↔ transport cycle. The guard exists before the
+//    driver's first poll: a driver dropped unpolled must break the cycle too.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -353,7 +354,7 @@ fn read_some<S: StreamSock>(conn: &Conn, sock: &S, cx: &mut Context<'_>) -> Step
 }
 
 /// Rules 2, 3 and 5: the connection's driver task.
-async fn drive<S: StreamSock>(conn: Rc<Conn>, sock: S) {
+fn drive<S: StreamSock>(conn: Rc<Conn>, sock: S) -> impl std::future::Future<Output = ()> {
     struct Teardown(Rc<Conn>);
     impl Drop for Teardown {
         fn drop(&mut self) {
@@ -364,71 +365,76 @@ async fn drive<S: StreamSock>(conn: Rc<Conn>, sock: S) {
             }
         }
     }
+    // Made before the first poll, so that a driver dropped unpolled (its runtime torn
+    // down in the poll that started it) still breaks the cycle.
     let guard = Teardown(conn);
-    let conn = &guard.0;
-    let mut sock = Some(sock);
-    let error = poll_fn(|cx| {
-        let Some(s) = sock.as_ref() else {
-            return Poll::Ready(None);
-        };
-        {
-            let mut st = conn.state.borrow_mut();
-            st.waker = Some(cx.waker().clone());
-            st.driving = true;
-        }
-        let mut passes = 0;
-        loop {
-            passes += 1;
-            if passes > MAX_PASSES {
-                // A busy connection (a flood in and out): let other tasks run, then go on.
-                conn.state.borrow_mut().driving = false;
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-            conn.state.borrow_mut().poked = false;
-            if conn.state.borrow().aborted {
+    async move {
+        let guard = guard;
+        let conn = &guard.0;
+        let mut sock = Some(sock);
+        let error = poll_fn(|cx| {
+            let Some(s) = sock.as_ref() else {
                 return Poll::Ready(None);
-            }
-            let write_blocked = match write_some(conn, s, cx) {
-                Step::Done(e) => return Poll::Ready(e),
-                Step::Blocked => true,
-                Step::Progress => false,
             };
             {
-                let st = conn.state.borrow();
-                if st.closing && st.queue.is_empty() {
+                let mut st = conn.state.borrow_mut();
+                st.waker = Some(cx.waker().clone());
+                st.driving = true;
+            }
+            let mut passes = 0;
+            loop {
+                passes += 1;
+                if passes > MAX_PASSES {
+                    // A busy connection (a flood in and out): let other tasks run, then go on.
+                    conn.state.borrow_mut().driving = false;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                conn.state.borrow_mut().poked = false;
+                if conn.state.borrow().aborted {
                     return Poll::Ready(None);
                 }
+                let write_blocked = match write_some(conn, s, cx) {
+                    Step::Done(e) => return Poll::Ready(e),
+                    Step::Blocked => true,
+                    Step::Progress => false,
+                };
+                {
+                    let st = conn.state.borrow();
+                    if st.closing && st.queue.is_empty() {
+                        return Poll::Ready(None);
+                    }
+                }
+                match read_some(conn, s, cx) {
+                    Step::Done(e) => return Poll::Ready(e),
+                    Step::Progress => continue,
+                    Step::Blocked => {}
+                }
+                // Rule 3a: something a callback did (a write, close, write_eof, abort, resume)
+                // needs another pass; a blocked write waits for writability instead.
+                let mut st = conn.state.borrow_mut();
+                let again = st.aborted
+                    || (st.closing && st.queue.is_empty())
+                    || (st.eof_requested && !st.eof_sent && st.queue.is_empty())
+                    || (!write_blocked && !st.queue.is_empty())
+                    || st.poked;
+                if !again {
+                    st.driving = false;
+                    return Poll::Pending;
+                }
             }
-            match read_some(conn, s, cx) {
-                Step::Done(e) => return Poll::Ready(e),
-                Step::Progress => continue,
-                Step::Blocked => {}
-            }
-            // Rule 3a: something a callback did (a write, close, write_eof, abort, resume)
-            // needs another pass; a blocked write waits for writability instead.
-            let mut st = conn.state.borrow_mut();
-            let again = st.aborted
-                || (st.closing && st.queue.is_empty())
-                || (st.eof_requested && !st.eof_sent && st.queue.is_empty())
-                || (!write_blocked && !st.queue.is_empty())
-                || st.poked;
-            if !again {
-                st.driving = false;
-                return Poll::Pending;
-            }
-        }
-    })
-    .await;
-    // Rule 3: close the descriptor first, then tell the protocol.
-    drop(sock.take());
-    conn.update(|st| {
-        st.lost = true;
-        st.closing = true;
-        st.queue.clear();
-        st.queued = 0;
-    });
-    conn.proto.lose(error);
+        })
+        .await;
+        // Rule 3: close the descriptor first, then tell the protocol.
+        drop(sock.take());
+        conn.update(|st| {
+            st.lost = true;
+            st.closing = true;
+            st.queue.clear();
+            st.queued = 0;
+        });
+        conn.proto.lose(error);
+    }
 }
 
 impl Transport for SocketTransport {
