@@ -27,6 +27,9 @@
 #                    also the tls-scan leg of make test
 #   make sanitize    the native tests under AddressSanitizer + LeakSanitizer (nightly,
 #                    -Zbuild-std, target/asan); SANITIZE="--test rt_native" for a subset
+#   make soak SECS=600  TCP/TLS/WebSocket echo and subprocess churn on one runtime for SECS
+#                    seconds (default 600, at least 60), RSS and fds sampled every 10 s; fails
+#                    on any error or > 5 % growth after warm-up (examples/soak.rs, scripts/soak.sh)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -107,12 +110,16 @@ bench:
 bench-instructions:
 	@$(ROOT)/scripts/bench-instructions.sh
 
-# --- independent checks: testssl.sh scan, AddressSanitizer ---------------------------------
-.PHONY: tls-scan sanitize
+# --- independent checks: testssl.sh scan, AddressSanitizer, soak ---------------------------
+.PHONY: tls-scan sanitize soak
 SANITIZE ?=
+SECS ?= 600
 
 tls-scan: setup
 	@$(ROOT)/scripts/tls-scan.sh
 
 sanitize:
 	@$(ROOT)/scripts/sanitize.sh $(SANITIZE)
+
+soak:
+	@$(ROOT)/scripts/soak.sh $(SECS)
