@@ -93,6 +93,17 @@ fn errno_location() -> *mut libc::c_int {
     unsafe { libc::__errno() }
 }
 
+fn store_prev(i: usize, handler: usize, flags: libc::c_int) {
+    PREV_FLAGS[i].store(flags as usize, Ordering::SeqCst);
+    PREV_HANDLER[i].store(handler, Ordering::SeqCst);
+}
+
+fn load_prev(i: usize) -> (usize, libc::c_int) {
+    let h = PREV_HANDLER[i].load(Ordering::SeqCst);
+    let f = PREV_FLAGS[i].load(Ordering::SeqCst) as libc::c_int;
+    (h, f)
+}
+
 /// The address of [`on_signal`], as `sigaction` stores it.
 fn handler_addr() -> usize {
     on_signal as *const () as usize
@@ -116,9 +127,8 @@ extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut 
             libc::write(fd, byte.as_ptr().cast(), 1);
         }
     }
-    if let (Some(h), Some(f)) = (PREV_HANDLER.get(i), PREV_FLAGS.get(i)) {
-        let prev = h.load(Ordering::SeqCst);
-        let flags = f.load(Ordering::SeqCst) as libc::c_int;
+    if i < MAX_SIG {
+        let (prev, flags) = load_prev(i);
         if prev != libc::SIG_DFL && prev != libc::SIG_IGN && prev != handler_addr() {
             if flags & libc::SA_SIGINFO != 0 {
                 // SAFETY: `prev` was installed with SA_SIGINFO, so it is a three-argument
@@ -173,8 +183,7 @@ fn install(sig: libc::c_int, st: &mut SigState) -> io::Result<()> {
     let i = sig as usize;
     let cur = query(sig)?;
     if cur.sa_sigaction != handler_addr() {
-        PREV_FLAGS[i].store(cur.sa_flags as usize, Ordering::SeqCst);
-        PREV_HANDLER[i].store(cur.sa_sigaction, Ordering::SeqCst);
+        store_prev(i, cur.sa_sigaction, cur.sa_flags);
         st.saved = Some(cur);
     }
     // SAFETY: an all-zero sigaction is a valid value; the fields are then set.
@@ -363,4 +372,47 @@ fn ensure_driver() {
             }
         })
         .detach();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    extern "C" fn one_arg(_: libc::c_int) {}
+
+    extern "C" fn three_args(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {}
+
+    /// The handler must never see the handler of one recorded disposition with the flags of
+    /// another: calling a one-argument handler as a three-argument one (or the reverse) is
+    /// undefined behaviour. A writer flips the record between two dispositions while a reader
+    /// takes snapshots the way the handler does; every snapshot must be one of the two.
+    /// Index `MAX_SIG - 1` is no signal on any supported system, so no real handler reads it.
+    #[test]
+    fn the_chained_handler_and_its_flags_are_read_as_one_snapshot() {
+        const SLOT: usize = MAX_SIG - 1;
+        let a = (one_arg as *const () as usize, 0);
+        let b = (three_args as *const () as usize, libc::SA_SIGINFO);
+        store_prev(SLOT, a.0, a.1);
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let writer = {
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    store_prev(SLOT, b.0, b.1);
+                    store_prev(SLOT, a.0, a.1);
+                }
+            })
+        };
+        let mut torn = 0u32;
+        for _ in 0..2_000_000 {
+            let (h, f) = load_prev(SLOT);
+            let siginfo = f & libc::SA_SIGINFO;
+            if (h, siginfo) != a && (h, siginfo) != b {
+                torn += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        writer.join().unwrap();
+        assert_eq!(torn, 0, "{torn} snapshots paired one handler with another's flags");
+    }
 }
