@@ -4,8 +4,8 @@
 //
 // Maintainer notes: the protocol.
 //
-// State: `PENDING[sig]` (atomic flags the handler sets), `PREV_HANDLER` / `PREV_FLAGS` (the
-// disposition we replaced, read by the handler to chain), the doorbell pipe (created once,
+// State: `PENDING[sig]` (atomic flags the handler sets), `PREV[sig]` (the disposition we
+// replaced, read by the handler to chain: rule 6), the doorbell pipe (created once,
 // never closed, its write end in `DOORBELL_W`), and `REGISTRY`, a mutex never touched by the
 // handler: per signal, the number of tulipa users, the delivery `generation`, the listeners'
 // wakers and the `sigaction` to restore.
@@ -29,6 +29,19 @@
 //    for chaining); the last one to leave restores the old disposition, unless someone else
 //    installed a handler over ours in between (then ours stays, chained from theirs, and
 //    only counts). The registry's mutex serialises installs and restores.
+// 6. The chained disposition is one atomic pointer to an immutable record (handler address
+//    and whether it takes `SA_SIGINFO` arguments), so the handler always reads a handler
+//    together with its own flags. Two atomics could be torn by an install that runs while
+//    the handler runs (on another thread, or chained from a handler installed over ours) and
+//    call a handler with the wrong number of arguments. Records are interned and never
+//    freed: a handler still holding an old one stays valid, and the memory is bounded by the
+//    number of distinct dispositions ever replaced.
+//
+// Why not signal-hook-registry (what tokio uses): it never puts the old disposition back when
+// its last action is unregistered, and if the disposition is restored behind its back it
+// never installs its handler again for that signal, so later registrations get no deliveries
+// (checked with 1.4.8). Restore-on-last-use (rule 5, tests/signal_restore.rs) cannot be
+// built on it; it also chains forever to the disposition it saw first.
 #![allow(unsafe_code)] // reason: sigaction, the signal handler itself, and calling the chained handler
 
 use std::cell::RefCell;
@@ -36,7 +49,7 @@ use std::collections::HashMap;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 
@@ -53,9 +66,16 @@ use crate::sys::net::evented::Evented;
 pub(crate) const MAX_SIG: usize = 129;
 
 static PENDING: [AtomicBool; MAX_SIG] = [const { AtomicBool::new(false) }; MAX_SIG];
-static PREV_HANDLER: [AtomicUsize; MAX_SIG] = [const { AtomicUsize::new(libc::SIG_DFL) }; MAX_SIG];
-static PREV_FLAGS: [AtomicUsize; MAX_SIG] = [const { AtomicUsize::new(0) }; MAX_SIG];
+/// Rule 6: the disposition the handler chains to, per signal (null: none recorded yet).
+static PREV: [AtomicPtr<Prev>; MAX_SIG] = [const { AtomicPtr::new(std::ptr::null_mut()) }; MAX_SIG];
 static DOORBELL_W: AtomicI32 = AtomicI32::new(-1);
+
+/// A disposition tulipa replaced, as the handler needs it to chain: immutable once published.
+struct Prev {
+    handler: usize,
+    /// Whether it was installed with `SA_SIGINFO` (a three-argument handler).
+    siginfo: bool,
+}
 
 /// The doorbell pipe, created on first use and kept for the life of the process (so the
 /// handler never writes to a descriptor that was closed and reused).
@@ -93,6 +113,40 @@ fn errno_location() -> *mut libc::c_int {
     unsafe { libc::__errno() }
 }
 
+/// Rule 6: records `handler` and its `SA_SIGINFO` flag as signal `i`'s chained disposition,
+/// in one atomic store of a pointer to an immutable record.
+fn store_prev(i: usize, handler: usize, flags: libc::c_int) {
+    static RECORDS: Mutex<Vec<&'static Prev>> = Mutex::new(Vec::new());
+    let siginfo = flags & libc::SA_SIGINFO != 0;
+    let record = {
+        let mut records = lock(&RECORDS);
+        match records
+            .iter()
+            .find(|r| r.handler == handler && r.siginfo == siginfo)
+        {
+            Some(r) => *r,
+            None => {
+                let r: &'static Prev = Box::leak(Box::new(Prev { handler, siginfo }));
+                records.push(r);
+                r
+            }
+        }
+    };
+    PREV[i].store(std::ptr::from_ref(record).cast_mut(), Ordering::Release);
+}
+
+/// Rule 6: signal `i`'s chained handler and the flags that say how to call it, from one
+/// snapshot (`SIG_DFL` and no flags before anything was recorded). Async-signal-safe.
+fn load_prev(i: usize) -> (usize, libc::c_int) {
+    let p = PREV[i].load(Ordering::Acquire);
+    // SAFETY: `p` is null or came from `Box::leak` in `store_prev`; records are never
+    // changed or freed, so the reference is valid for the life of the process.
+    match unsafe { p.as_ref() } {
+        Some(r) => (r.handler, if r.siginfo { libc::SA_SIGINFO } else { 0 }),
+        None => (libc::SIG_DFL, 0),
+    }
+}
+
 /// The address of [`on_signal`], as `sigaction` stores it.
 fn handler_addr() -> usize {
     on_signal as *const () as usize
@@ -116,9 +170,8 @@ extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut 
             libc::write(fd, byte.as_ptr().cast(), 1);
         }
     }
-    if let (Some(h), Some(f)) = (PREV_HANDLER.get(i), PREV_FLAGS.get(i)) {
-        let prev = h.load(Ordering::SeqCst);
-        let flags = f.load(Ordering::SeqCst) as libc::c_int;
+    if i < MAX_SIG {
+        let (prev, flags) = load_prev(i);
         if prev != libc::SIG_DFL && prev != libc::SIG_IGN && prev != handler_addr() {
             if flags & libc::SA_SIGINFO != 0 {
                 // SAFETY: `prev` was installed with SA_SIGINFO, so it is a three-argument
@@ -173,8 +226,7 @@ fn install(sig: libc::c_int, st: &mut SigState) -> io::Result<()> {
     let i = sig as usize;
     let cur = query(sig)?;
     if cur.sa_sigaction != handler_addr() {
-        PREV_FLAGS[i].store(cur.sa_flags as usize, Ordering::SeqCst);
-        PREV_HANDLER[i].store(cur.sa_sigaction, Ordering::SeqCst);
+        store_prev(i, cur.sa_sigaction, cur.sa_flags);
         st.saved = Some(cur);
     }
     // SAFETY: an all-zero sigaction is a valid value; the fields are then set.
@@ -363,4 +415,50 @@ fn ensure_driver() {
             }
         })
         .detach();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    extern "C" fn one_arg(_: libc::c_int) {}
+
+    extern "C" fn three_args(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {}
+
+    /// The handler must never see the handler of one recorded disposition with the flags of
+    /// another: calling a one-argument handler as a three-argument one (or the reverse) is
+    /// undefined behaviour. A writer flips the record between two dispositions while a reader
+    /// takes snapshots the way the handler does; every snapshot must be one of the two.
+    /// Index `MAX_SIG - 1` is no signal on any supported system, so no real handler reads it.
+    #[test]
+    fn the_chained_handler_and_its_flags_are_read_as_one_snapshot() {
+        const SLOT: usize = MAX_SIG - 1;
+        let a = (one_arg as *const () as usize, 0);
+        let b = (three_args as *const () as usize, libc::SA_SIGINFO);
+        store_prev(SLOT, a.0, a.1);
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let writer = {
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    store_prev(SLOT, b.0, b.1);
+                    store_prev(SLOT, a.0, a.1);
+                }
+            })
+        };
+        let mut torn = 0u32;
+        for _ in 0..2_000_000 {
+            let (h, f) = load_prev(SLOT);
+            let siginfo = f & libc::SA_SIGINFO;
+            if (h, siginfo) != a && (h, siginfo) != b {
+                torn += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        writer.join().unwrap();
+        assert_eq!(
+            torn, 0,
+            "{torn} snapshots paired one handler with another's flags"
+        );
+    }
 }
