@@ -76,6 +76,25 @@ async fn settle_tasks() {
     }
 }
 
+/// Whether `now` (descriptors, live heap) is back to `base`, within the heap slack.
+fn within_baseline(now: (usize, isize), base: (usize, isize)) -> bool {
+    now.0 <= base.0 && now.1 <= base.1 + HEAP_SLACK
+}
+
+/// The descriptor and live-heap counts once they are back to `base`, or after 5 s: threads
+/// of the blocking pool and the harness may still be finishing, so give the counts a moment
+/// to come down before calling it a leak.
+fn settled_counts(base: (usize, isize)) -> (usize, isize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = (open_fds(), heap::live());
+        if within_baseline(now, base) || Instant::now() > deadline {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Three rounds of `scenario` on a fresh runtime each; fails if round 3 left more
 /// descriptors or more heap (beyond the slack) than round 1.
 fn three_rounds(name: &str, scenario: Scenario) {
@@ -96,23 +115,15 @@ fn three_rounds(name: &str, scenario: Scenario) {
                     first = Some(base);
                 }
                 Some((fds1, heap1)) => {
-                    // Threads of the blocking pool and the harness may still be finishing:
-                    // give the counts a moment to come down before calling it a leak.
-                    let deadline = Instant::now() + Duration::from_secs(5);
-                    let (fds, heap) = loop {
-                        let now = (open_fds(), heap::live());
-                        if round < 3
-                            || (now.0 <= fds1 && now.1 <= heap1 + HEAP_SLACK)
-                            || Instant::now() > deadline
-                        {
-                            break now;
-                        }
-                        std::thread::sleep(Duration::from_millis(10));
+                    let (fds, heap) = if round < 3 {
+                        (open_fds(), heap::live())
+                    } else {
+                        settled_counts((fds1, heap1))
                     };
                     after.push((fds, heap));
                     if round == 3 {
                         assert!(
-                            fds <= fds1 && heap <= heap1 + HEAP_SLACK,
+                            within_baseline((fds, heap), (fds1, heap1)),
                             "{name}: objects left open at runtime drop leak: after each round \
                              (descriptors, live heap bytes) = {after:?}"
                         );
@@ -677,16 +688,9 @@ fn transports_whose_driver_never_ran_leak_nothing_at_runtime_drop() {
         for _ in 0..40 {
             round();
         }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let now = loop {
-            let now = (open_fds(), heap::live());
-            if (now.0 <= base.0 && now.1 <= base.1 + HEAP_SLACK) || Instant::now() > deadline {
-                break now;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        let now = settled_counts(base);
         assert!(
-            now.0 <= base.0 && now.1 <= base.1 + HEAP_SLACK,
+            within_baseline(now, base),
             "transports whose driver never ran leak: (descriptors, live heap) {base:?} after \
              one runtime, {now:?} after 40 more"
         );
